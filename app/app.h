@@ -1,0 +1,168 @@
+/*
+ * The HTTP side of shushd: requests, responses, the route table, the
+ * pipeline. Handlers live in res_<section>.c, one per section of the API
+ * reference.
+ */
+#ifndef SHUSH_APP_H
+#define SHUSH_APP_H
+
+#include <cjson/cJSON.h>
+
+#include "../lib/shush.h"
+
+#define HTTP_BODY_MAX (1024 * 1024)
+#define ROUTE_PARAMS_MAX 4
+#define RESPONSE_HEADERS_MAX 16
+
+enum auth_kind {
+	AUTH_NONE,    /* public */
+	AUTH_SESSION, /* better-auth cookie, or a personal token (kind user) */
+	AUTH_APIKEY,  /* Bearer shush_… of kind environment (runtime) */
+	AUTH_SCIM,    /* Bearer scim_… */
+	AUTH_STRIPE,  /* Stripe-Signature */
+	AUTH__MAX
+};
+
+
+/* Route needs no org context (me, orgs list/create, auth). */
+#define ROUTE_NO_ORG 0x1
+/* Route answers something other than JSON (XML, redirects). */
+#define ROUTE_RAW 0x2
+
+struct request;
+struct response;
+typedef void (*handler_fn)(struct request *, struct response *);
+
+struct route {
+	const char *method;
+	const char *path; /* with :params */
+	handler_fn handler; /* NULL: 501 NOT_IMPLEMENTED */
+	enum auth_kind auth;
+	enum perm perm;
+	unsigned flags;
+	const char *issue; /* the issue that builds it, while it is not built */
+};
+
+extern const struct route routes[];
+extern const size_t routes_count;
+
+struct param {
+	const char *name;
+	const char *value;
+};
+
+struct actor {
+	const char *user_id;
+	struct user user;
+	struct session session; /* session.id NULL when a personal token */
+	const char *session_token;
+	int via_cookie;
+};
+
+struct request {
+	struct arena *arena;
+	const char *method;
+	const char *path;  /* decoded path, no query */
+	const char *query; /* raw query string, "" when none */
+	const char *content_type;
+	const char *body;
+	size_t body_len;
+	const char *cookie;
+	const char *authorization;
+	const char *origin;
+	const char *referer;
+	const char *user_agent;
+	const char *remote_addr;
+	const char *request_id;
+	const char *https;
+	const char *if_none_match;
+	const char *sec_fetch_site, *sec_fetch_mode, *sec_fetch_dest;
+	const struct route *route;
+	struct param params[ROUTE_PARAMS_MAX];
+	int nparams;
+	struct actor actor;
+	cJSON *json; /* parsed body, when the body is JSON */
+};
+
+struct header {
+	const char *name;
+	const char *value;
+};
+
+struct response {
+	struct arena *arena;
+	int status;
+	const char *content_type;
+	struct header headers[RESPONSE_HEADERS_MAX];
+	int nheaders;
+	struct buf body;
+	const char *request_id;
+	int done; /* a handler or the pipeline has answered */
+};
+
+/* router.c */
+enum route_match { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };
+enum route_match router_match(struct request *rq, char *allow, size_t allowlen);
+
+/* pipeline.c: the whole path of one request after fcgi.c has read it. */
+void pipeline_run(struct request *rq, struct response *rs);
+const char *pipeline_auth_name(enum auth_kind k);
+
+/* http.c: the one response helper and the one error helper. */
+void http_header(struct response *rs, const char *name, const char *value);
+void http_json(struct response *rs, int status, cJSON *body);     /* takes ownership */
+void http_json_raw(struct response *rs, int status, const char *json);
+void http_no_content(struct response *rs);
+void http_error(struct response *rs, int status, const char *code, const char *message,
+		const char *field);
+/* Maps a database status to the error answer (503 + Retry-After, 409…). */
+void http_db_error(struct response *rs, enum db_status st);
+/* Percent-decodes ('+' as space when form) into the arena; NULL when an
+ * escape is malformed or would produce a NUL byte. */
+char *http_url_decode(struct arena *a, const char *s, size_t n, int form);
+const char *http_param(const struct request *rq, const char *name);
+/* Value of a query argument, URL-decoded in the arena; NULL when absent. */
+const char *http_query(const struct request *rq, const char *name);
+/* Value of a cookie; NULL when absent. */
+const char *http_cookie(const struct request *rq, const char *name);
+const char *http_reason(int status);
+
+/* Typed getters on the JSON body: on a wrong type they answer 400 naming
+ * the field and return -1. Absent fields leave *out alone and return 0. */
+int json_get_string(struct request *rq, struct response *rs, const char *field, const char **out,
+		    int required, size_t maxlen);
+int json_get_bool(struct request *rq, struct response *rs, const char *field, int *out);
+/* Root cJSON values freed with the arena; never attach one to another
+ * value (children come from cJSON_Create* and belong to their parent). */
+cJSON *json_object(struct arena *a);
+cJSON *json_array(struct arena *a);
+
+/* auth.c */
+int auth_session(struct request *rq, struct response *rs);
+int auth_find_session(struct request *rq, struct response *rs, struct session *s,
+		      struct user *u, int *stale);
+int auth_login_origin_ok(struct request *rq, struct response *rs);
+int auth_origin_ok(struct request *rq, struct response *rs);
+const char *auth_cookie_name(void);
+/* Sets the session cookie (max_age < 0: session cookie) or clears it. */
+void auth_set_cookie(struct response *rs, const char *token, long max_age);
+void auth_clear_cookie(struct response *rs);
+/* better-auth's user and session objects, unowned: attach them to a root
+ * made with json_object(). */
+cJSON *auth_user_json(const struct user *u);
+cJSON *auth_session_json(const struct session *s);
+
+#define SESSION_TTL (7L * 24 * 3600)
+#define SESSION_SHORT_TTL (24L * 3600)
+#define SESSION_UPDATE_AGE (24L * 3600)
+
+/* Handlers, by section of the reference. */
+void res_health_get(struct request *, struct response *);
+void res_me_get(struct request *, struct response *);
+void res_me_patch(struct request *, struct response *);
+void res_auth_sign_up(struct request *, struct response *);
+void res_auth_sign_in(struct request *, struct response *);
+void res_auth_sign_out(struct request *, struct response *);
+void res_auth_get_session(struct request *, struct response *);
+
+#endif

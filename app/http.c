@@ -1,0 +1,298 @@
+/*
+ * The one response helper and the one error helper, plus request accessors
+ * (path params, query arguments, cookies) and typed JSON getters.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+
+struct reason {
+	int status;
+	const char *text;
+};
+
+static const struct reason reasons[] = {
+	{200, "OK"}, {201, "Created"}, {202, "Accepted"}, {204, "No Content"},
+	{302, "Found"}, {304, "Not Modified"}, {400, "Bad Request"}, {401, "Unauthorized"},
+	{403, "Forbidden"}, {404, "Not Found"}, {405, "Method Not Allowed"}, {409, "Conflict"},
+	{413, "Payload Too Large"}, {415, "Unsupported Media Type"},
+	{422, "Unprocessable Entity"}, {429, "Too Many Requests"},
+	{500, "Internal Server Error"}, {501, "Not Implemented"}, {503, "Service Unavailable"},
+};
+
+const char *
+http_reason(int status)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].status == status)
+			return reasons[i].text;
+	return "Unknown";
+}
+
+void
+http_header(struct response *rs, const char *name, const char *value)
+{
+	if (rs->nheaders >= RESPONSE_HEADERS_MAX) {
+		log_msg(LOG_ERROR, "http.too_many_headers", "dropped header %s", name);
+		return;
+	}
+	rs->headers[rs->nheaders].name = name;
+	rs->headers[rs->nheaders].value = value;
+	rs->nheaders++;
+}
+
+static void
+cjson_delete(void *p)
+{
+	cJSON_Delete(p);
+}
+
+cJSON *
+json_object(struct arena *a)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL)
+		return NULL;
+	arena_defer(a, cjson_delete, o);
+	return o;
+}
+
+cJSON *
+json_array(struct arena *a)
+{
+	cJSON *o = cJSON_CreateArray();
+
+	if (o == NULL)
+		return NULL;
+	arena_defer(a, cjson_delete, o);
+	return o;
+}
+
+void
+http_json(struct response *rs, int status, cJSON *body)
+{
+	char *text = body != NULL ? cJSON_PrintUnformatted(body) : NULL;
+
+	if (text == NULL) {
+		http_error(rs, 500, "INTERNAL_ERROR", "Could not encode the response", NULL);
+		return;
+	}
+	http_json_raw(rs, status, text);
+	cJSON_free(text);
+}
+
+void
+http_json_raw(struct response *rs, int status, const char *json)
+{
+	rs->status = status;
+	rs->content_type = "application/json";
+	rs->body.len = 0;
+	buf_puts(&rs->body, json);
+	rs->done = 1;
+}
+
+void
+http_no_content(struct response *rs)
+{
+	rs->status = 204;
+	rs->content_type = NULL;
+	rs->body.len = 0;
+	rs->done = 1;
+}
+
+/* Every error of the API leaves through here, in API.md's shape. */
+void
+http_error(struct response *rs, int status, const char *code, const char *message,
+	   const char *field)
+{
+	struct buf *b = &rs->body;
+
+	rs->status = status;
+	rs->content_type = "application/json";
+	b->len = 0;
+	buf_puts(b, "{\"code\":");
+	buf_json_string(b, code, strlen(code));
+	buf_puts(b, ",\"message\":");
+	buf_json_string(b, message, strlen(message));
+	if (field != NULL) {
+		buf_puts(b, ",\"field\":");
+		buf_json_string(b, field, strlen(field));
+	}
+	if (status >= 500 && rs->request_id != NULL) {
+		buf_puts(b, ",\"requestId\":");
+		buf_json_string(b, rs->request_id, strlen(rs->request_id));
+	}
+	buf_putc(b, '}');
+	if (status == 503 || status == 429) {
+		int i;
+
+		for (i = 0; i < rs->nheaders; i++)
+			if (strcmp(rs->headers[i].name, "Retry-After") == 0)
+				break;
+		if (i == rs->nheaders)
+			http_header(rs, "Retry-After", status == 503 ? "5" : "60");
+	}
+	rs->done = 1;
+}
+
+void
+http_db_error(struct response *rs, enum db_status st)
+{
+	switch (st) {
+	case DB_UNAVAILABLE:
+	case DB_SERIALIZE:
+		http_error(rs, 503, "SERVICE_UNAVAILABLE",
+			   "The database is unavailable; try again shortly", NULL);
+		break;
+	case DB_CONFLICT:
+		http_error(rs, 409, "CONFLICT", "That conflicts with an existing resource", NULL);
+		break;
+	case DB_INVALID:
+		http_error(rs, 422, "INVALID_INPUT", "A value breaks a rule of the resource", NULL);
+		break;
+	default:
+		http_error(rs, 500, "INTERNAL_ERROR", "Internal error", NULL);
+	}
+}
+
+const char *
+http_param(const struct request *rq, const char *name)
+{
+	int i;
+
+	for (i = 0; i < rq->nparams; i++)
+		if (strcmp(rq->params[i].name, name) == 0)
+			return rq->params[i].value;
+	return NULL;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *
+http_url_decode(struct arena *a, const char *s, size_t n, int form)
+{
+	char *out = arena_alloc(a, n + 1);
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%') {
+			int hi, lo;
+
+			if (i + 2 >= n)
+				return NULL;
+			hi = hexval((unsigned char)s[i + 1]);
+			lo = hexval((unsigned char)s[i + 2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+				return NULL;
+			out[o++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else if (form && s[i] == '+') {
+			out[o++] = ' ';
+		} else {
+			out[o++] = s[i];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+const char *
+http_query(const struct request *rq, const char *name)
+{
+	const char *p = rq->query;
+	size_t nlen = strlen(name);
+
+	while (p != NULL && *p != '\0') {
+		size_t len = strcspn(p, "&");
+		const char *eq = memchr(p, '=', len);
+		size_t klen = eq != NULL ? (size_t)(eq - p) : len;
+
+		if (klen == nlen && memcmp(p, name, nlen) == 0) {
+			if (eq == NULL)
+				return "";
+			return http_url_decode(rq->arena, eq + 1, len - klen - 1, 1);
+		}
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+	return NULL;
+}
+
+const char *
+http_cookie(const struct request *rq, const char *name)
+{
+	const char *p = rq->cookie;
+	size_t nlen = strlen(name);
+
+	while (p != NULL && *p != '\0') {
+		size_t len;
+
+		while (*p == ' ' || *p == ';')
+			p++;
+		len = strcspn(p, ";");
+		if (len > nlen && memcmp(p, name, nlen) == 0 && p[nlen] == '=')
+			return arena_strndup(rq->arena, p + nlen + 1, len - nlen - 1);
+		p += len;
+	}
+	return NULL;
+}
+
+int
+json_get_string(struct request *rq, struct response *rs, const char *field, const char **out,
+		int required, size_t maxlen)
+{
+	cJSON *v = rq->json != NULL ? cJSON_GetObjectItemCaseSensitive(rq->json, field) : NULL;
+	char msg[160];
+
+	if (v == NULL || cJSON_IsNull(v)) {
+		if (!required)
+			return 0;
+		snprintf(msg, sizeof(msg), "%s is required", field);
+		http_error(rs, 400, "VALIDATION_ERROR", msg, field);
+		return -1;
+	}
+	if (!cJSON_IsString(v)) {
+		snprintf(msg, sizeof(msg), "%s must be a string", field);
+		http_error(rs, 400, "VALIDATION_ERROR", msg, field);
+		return -1;
+	}
+	if (maxlen > 0 && strlen(v->valuestring) > maxlen) {
+		snprintf(msg, sizeof(msg), "%s must be at most %zu bytes", field, maxlen);
+		http_error(rs, 400, "VALIDATION_ERROR", msg, field);
+		return -1;
+	}
+	*out = v->valuestring;
+	return 0;
+}
+
+int
+json_get_bool(struct request *rq, struct response *rs, const char *field, int *out)
+{
+	cJSON *v = rq->json != NULL ? cJSON_GetObjectItemCaseSensitive(rq->json, field) : NULL;
+	char msg[160];
+
+	if (v == NULL || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsBool(v)) {
+		snprintf(msg, sizeof(msg), "%s must be a boolean", field);
+		http_error(rs, 400, "VALIDATION_ERROR", msg, field);
+		return -1;
+	}
+	*out = cJSON_IsTrue(v);
+	return 0;
+}

@@ -1,0 +1,140 @@
+/*
+ * The path of one request after fcgi.c has read it, front-loaded like
+ * httpd's: route, then content type and JSON, then the route's
+ * authentication, the Origin rule, the one permission check, the handler.
+ * Every refusal leaves through http_error().
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "app.h"
+
+static const char *const auth_names[AUTH__MAX] = {"none", "session", "apikey", "scim",
+						  "stripe"};
+
+const char *
+pipeline_auth_name(enum auth_kind k)
+{
+	return auth_names[k];
+}
+
+static int
+is_write(const char *method)
+{
+	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+/* application/json, optionally with parameters (charset=utf-8). */
+static int
+is_json_type(const char *ct)
+{
+	size_t n = strcspn(ct, "; \t");
+
+	return (n == 16 && strncasecmp(ct, "application/json", 16) == 0) ||
+	       (n == 21 && strncasecmp(ct, "application/scim+json", 21) == 0);
+}
+
+static int
+body_is_blank(const struct request *rq)
+{
+	size_t i;
+
+	for (i = 0; i < rq->body_len; i++)
+		if (rq->body[i] != ' ' && rq->body[i] != '\t' && rq->body[i] != '\r' &&
+		    rq->body[i] != '\n')
+			return 0;
+	return 1;
+}
+
+static void
+cjson_delete(void *p)
+{
+	cJSON_Delete(p);
+}
+
+/* 415 for a body that is not JSON, 400 for JSON that does not parse or is
+ * not an object. Empty bodies are fine: a POST without input takes none. */
+static int
+read_json(struct request *rq, struct response *rs)
+{
+	if (rq->body_len == 0 || body_is_blank(rq))
+		return 0;
+	if (rq->content_type == NULL || !is_json_type(rq->content_type)) {
+		http_error(rs, 415, "UNSUPPORTED_MEDIA_TYPE",
+			   "The body must be JSON (Content-Type: application/json)", NULL);
+		return -1;
+	}
+	if (memchr(rq->body, '\0', rq->body_len) != NULL) {
+		http_error(rs, 400, "INVALID_JSON", "The body is not valid JSON", NULL);
+		return -1;
+	}
+	rq->json = cJSON_ParseWithLength(rq->body, rq->body_len);
+	if (rq->json == NULL) {
+		http_error(rs, 400, "INVALID_JSON", "The body is not valid JSON", NULL);
+		return -1;
+	}
+	arena_defer(rq->arena, cjson_delete, rq->json);
+	if (!cJSON_IsObject(rq->json)) {
+		http_error(rs, 400, "INVALID_JSON", "The body must be a JSON object", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+authenticate(struct request *rq, struct response *rs)
+{
+	switch (rq->route->auth) {
+	case AUTH_NONE:
+		return 0;
+	case AUTH_SESSION:
+		return auth_session(rq, rs);
+	case AUTH_APIKEY:
+	case AUTH_SCIM:
+	case AUTH_STRIPE:
+	case AUTH__MAX:
+		break;
+	}
+	/* Kinds whose issue is not built yet never let anyone in. */
+	http_error(rs, 401, "UNAUTHORIZED", "Authentication required", NULL);
+	return -1;
+}
+
+void
+pipeline_run(struct request *rq, struct response *rs)
+{
+	char allow[128];
+	const struct route *rt;
+
+	switch (router_match(rq, allow, sizeof(allow))) {
+	case ROUTE_NOT_FOUND:
+		http_error(rs, 404, "NOT_FOUND", "No such route", NULL);
+		return;
+	case ROUTE_BAD_METHOD:
+		http_header(rs, "Allow", arena_strdup(rq->arena, allow));
+		http_error(rs, 405, "METHOD_NOT_ALLOWED", "Method not allowed on this route", NULL);
+		return;
+	case ROUTE_FOUND:
+		break;
+	}
+	rt = rq->route;
+	if (rt->handler == NULL) {
+		http_error(rs, 501, "NOT_IMPLEMENTED",
+			   arena_printf(rq->arena, "%s %s is not implemented yet (%s)", rt->method,
+					rt->path, rt->issue),
+			   NULL);
+		return;
+	}
+	if (!(rt->flags & ROUTE_RAW) && read_json(rq, rs) < 0)
+		return;
+	/* A cookie-carrying write needs a trusted Origin, before anything
+	 * else looks at the cookie (CSRF). */
+	if (is_write(rq->method) && rq->cookie != NULL && rq->cookie[0] != '\0' &&
+	    !auth_origin_ok(rq, rs))
+		return;
+	if (authenticate(rq, rs) < 0)
+		return;
+	rt->handler(rq, rs);
+	if (!rs->done)
+		http_error(rs, 500, "INTERNAL_ERROR", "The handler gave no answer", NULL);
+}

@@ -1,0 +1,201 @@
+/*
+ * THE route table: one row per endpoint, in the order of the API reference.
+ * Each row names its handler, how the caller authenticates and the one
+ * permission the pipeline checks. A row without a handler answers 501
+ * NOT_IMPLEMENTED and names the issue that builds it.
+ */
+#include "app.h"
+
+#define R(m, p, h, a, perm, fl) {m, p, h, a, perm, fl, NULL}
+#define TODO(m, p, a, perm, fl, iss) {m, p, NULL, a, perm, fl, iss}
+
+#define NONE AUTH_NONE
+#define SESS AUTH_SESSION
+#define KEY AUTH_APIKEY
+#define SCIM AUTH_SCIM
+#define STRIPE AUTH_STRIPE
+#define NO_ORG ROUTE_NO_ORG
+
+const struct route routes[] = {
+	/* Health */
+	R("GET", "/health", res_health_get, NONE, PERM_NONE, NO_ORG),
+
+	/* better-auth compatible sign-in (API.md §2) */
+	R("POST", "/api/auth/sign-up/email", res_auth_sign_up, NONE, PERM_NONE, NO_ORG),
+	R("POST", "/api/auth/sign-in/email", res_auth_sign_in, NONE, PERM_NONE, NO_ORG),
+	R("POST", "/api/auth/sign-out", res_auth_sign_out, NONE, PERM_NONE, NO_ORG),
+	R("GET", "/api/auth/get-session", res_auth_get_session, NONE, PERM_NONE, NO_ORG),
+	TODO("POST", "/api/auth/two-factor/verify-totp", NONE, PERM_NONE, NO_ORG, "identity"),
+
+	/* Me */
+	R("GET", "/v1/me", res_me_get, SESS, PERM_NONE, NO_ORG),
+	R("PATCH", "/v1/me", res_me_patch, SESS, PERM_NONE, NO_ORG),
+
+	/* Organizations */
+	TODO("GET", "/v1/orgs/me", SESS, PERM_NONE, NO_ORG, "issue 3"),
+	TODO("POST", "/v1/orgs", SESS, PERM_NONE, NO_ORG, "issue 3"),
+	TODO("GET", "/v1/orgs/current", SESS, PERM_ORG_READ, 0, "issue 3"),
+	TODO("POST", "/v1/orgs/current", SESS, PERM_NONE, NO_ORG, "issue 3"),
+	TODO("PATCH", "/v1/orgs/current", SESS, PERM_ORG_UPDATE, 0, "issue 3"),
+	TODO("DELETE", "/v1/orgs/current", SESS, PERM_ORG_DELETE, 0, "issue 3"),
+	TODO("POST", "/v1/orgs/current/2fa/setup", SESS, PERM_NONE, 0, "identity"),
+	TODO("GET", "/v1/orgs/current/encryption", SESS, PERM_ORG_READ, 0, "issue 4"),
+	TODO("POST", "/v1/orgs/current/rotate-kek", SESS, PERM_ORG_SECURITY, 0, "issue 4"),
+
+	/* Projects */
+	TODO("GET", "/v1/projects", SESS, PERM_PROJECT_READ, 0, "issue 4"),
+	TODO("GET", "/v1/projects/:projectId", SESS, PERM_PROJECT_READ, 0, "issue 4"),
+	TODO("POST", "/v1/projects", SESS, PERM_PROJECT_WRITE, 0, "issue 4"),
+	TODO("DELETE", "/v1/projects/:projectId", SESS, PERM_PROJECT_WRITE, 0, "issue 4"),
+
+	/* Environments */
+	TODO("GET", "/v1/projects/:projectId/environments", SESS, PERM_PROJECT_READ, 0, "issue 4"),
+	TODO("PATCH", "/v1/projects/:projectId/environments", SESS, PERM_ENVIRONMENT_WRITE, 0,
+	     "issue 4"),
+
+	/* Folders */
+	TODO("GET", "/v1/projects/:projectId/folders", SESS, PERM_PROJECT_READ, 0, "issue 4"),
+	TODO("POST", "/v1/projects/:projectId/folders", SESS, PERM_FOLDER_WRITE, 0, "issue 4"),
+	TODO("PATCH", "/v1/projects/:projectId/folders/:id", SESS, PERM_FOLDER_WRITE, 0,
+	     "issue 4"),
+	TODO("DELETE", "/v1/projects/:projectId/folders/:id", SESS, PERM_FOLDER_WRITE, 0,
+	     "issue 4"),
+
+	/* Secrets */
+	TODO("GET", "/v1/projects/:projectId/secrets", SESS, PERM_SECRET_LIST, 0, "issue 4"),
+	TODO("GET", "/v1/projects/:projectId/secrets/:id", SESS, PERM_SECRET_READ, 0, "issue 4"),
+	TODO("POST", "/v1/projects/:projectId/secrets", SESS, PERM_SECRET_WRITE, 0, "issue 4"),
+	TODO("PATCH", "/v1/projects/:projectId/secrets/:id", SESS, PERM_SECRET_WRITE, 0,
+	     "issue 4"),
+	TODO("DELETE", "/v1/projects/:projectId/secrets/:id", SESS, PERM_SECRET_DELETE, 0,
+	     "issue 4"),
+	TODO("POST", "/v1/projects/:projectId/secrets/:id/rotate", SESS, PERM_SECRET_ROTATE, 0,
+	     "issue 4"),
+	TODO("GET", "/v1/projects/:projectId/secrets/:id/versions", SESS, PERM_SECRET_READ, 0,
+	     "issue 4"),
+	TODO("GET", "/v1/projects/:projectId/secrets/export", SESS, PERM_SECRET_EXPORT, 0,
+	     "issue 4"),
+	TODO("POST", "/v1/projects/:projectId/secrets/import", SESS, PERM_SECRET_IMPORT, 0,
+	     "issue 4"),
+	TODO("GET", "/v1/projects/:projectId/secrets/:id/rotation-policy", SESS, PERM_SECRET_LIST,
+	     0, "issue 4"),
+	TODO("POST", "/v1/projects/:projectId/secrets/:id/rotation-policy", SESS,
+	     PERM_ROTATION_POLICY_WRITE, 0, "issue 4"),
+	TODO("DELETE", "/v1/projects/:projectId/secrets/:id/rotation-policy", SESS,
+	     PERM_ROTATION_POLICY_WRITE, 0, "issue 4"),
+
+	/* Shared secrets (create/update/delete are ours) */
+	TODO("GET", "/v1/orgs/current/shared-folders", SESS, PERM_SECRET_LIST, 0, "issue 4"),
+	TODO("GET", "/v1/orgs/current/shared-secrets", SESS, PERM_SECRET_LIST, 0, "issue 4"),
+	TODO("GET", "/v1/orgs/current/shared-secrets/:id", SESS, PERM_SECRET_READ, 0, "issue 4"),
+	TODO("POST", "/v1/orgs/current/shared-secrets", SESS, PERM_SHARED_SECRET_WRITE, 0,
+	     "issue 4"),
+	TODO("PATCH", "/v1/orgs/current/shared-secrets/:id", SESS, PERM_SHARED_SECRET_WRITE, 0,
+	     "issue 4"),
+	TODO("DELETE", "/v1/orgs/current/shared-secrets/:id", SESS, PERM_SHARED_SECRET_WRITE, 0,
+	     "issue 4"),
+	TODO("GET", "/v1/orgs/current/shared-secrets/:id/versions", SESS, PERM_SECRET_READ, 0,
+	     "issue 4"),
+
+	/* API keys */
+	TODO("GET", "/v1/projects/:projectId/api-keys", SESS, PERM_APIKEY_MANAGE, 0, "issue 5"),
+	TODO("POST", "/v1/projects/:projectId/api-keys", SESS, PERM_APIKEY_MANAGE, 0, "issue 5"),
+	TODO("POST", "/v1/projects/:projectId/api-keys/:id/rotate", SESS, PERM_APIKEY_MANAGE, 0,
+	     "issue 5"),
+	TODO("POST", "/v1/projects/:projectId/api-keys/:id/revoke", SESS, PERM_APIKEY_MANAGE, 0,
+	     "issue 5"),
+	TODO("DELETE", "/v1/projects/:projectId/api-keys/:id", SESS, PERM_APIKEY_MANAGE, 0,
+	     "issue 5"),
+
+	/* Webhooks */
+	TODO("GET", "/v1/projects/:projectId/webhooks", SESS, PERM_WEBHOOK_MANAGE, 0, "webhooks"),
+	TODO("POST", "/v1/projects/:projectId/webhooks", SESS, PERM_WEBHOOK_MANAGE, 0,
+	     "webhooks"),
+	TODO("PATCH", "/v1/projects/:projectId/webhooks/:id", SESS, PERM_WEBHOOK_MANAGE, 0,
+	     "webhooks"),
+	TODO("DELETE", "/v1/projects/:projectId/webhooks/:id", SESS, PERM_WEBHOOK_MANAGE, 0,
+	     "webhooks"),
+	TODO("POST", "/v1/projects/:projectId/webhooks/:id/test", SESS, PERM_WEBHOOK_MANAGE, 0,
+	     "webhooks"),
+	TODO("GET", "/v1/projects/:projectId/webhooks/:id/deliveries", SESS, PERM_WEBHOOK_MANAGE,
+	     0, "webhooks"),
+
+	/* Integrations */
+	TODO("GET", "/v1/projects/:projectId/integrations", SESS, PERM_INTEGRATION_MANAGE, 0,
+	     "integrations"),
+	TODO("POST", "/v1/projects/:projectId/integrations", SESS, PERM_INTEGRATION_MANAGE, 0,
+	     "integrations"),
+	TODO("GET", "/v1/projects/:projectId/integrations/sync-status", SESS,
+	     PERM_INTEGRATION_MANAGE, 0, "integrations"),
+	TODO("DELETE", "/v1/projects/:projectId/integrations/:id", SESS, PERM_INTEGRATION_MANAGE,
+	     0, "integrations"),
+
+	/* Audit */
+	TODO("GET", "/v1/audit", SESS, PERM_AUDIT_READ, 0, "issue 3"),
+	TODO("GET", "/v1/audit/export", SESS, PERM_AUDIT_READ, 0, "issue 3"),
+
+	/* Access (members + invitations) */
+	TODO("GET", "/v1/access/members", SESS, PERM_MEMBER_READ, 0, "issue 3"),
+	TODO("PATCH", "/v1/access/members/:memberId", SESS, PERM_MEMBER_MANAGE, 0, "issue 3"),
+	TODO("DELETE", "/v1/access/members/:memberId", SESS, PERM_MEMBER_MANAGE, 0, "issue 3"),
+	TODO("GET", "/v1/access/invitations", SESS, PERM_INVITATION_MANAGE, 0, "issue 3"),
+	TODO("POST", "/v1/access/invitations", SESS, PERM_INVITATION_MANAGE, 0, "issue 3"),
+	TODO("POST", "/v1/access/invitations/:id/cancel", SESS, PERM_INVITATION_MANAGE, 0,
+	     "issue 3"),
+	TODO("POST", "/v1/access/invitations/:id/accept", SESS, PERM_NONE, NO_ORG, "issue 3"),
+	TODO("GET", "/v1/access/permissions", SESS, PERM_NONE, NO_ORG, "issue 3"),
+	TODO("GET", "/v1/access/members/me/permissions", SESS, PERM_NONE, 0, "issue 3"),
+
+	/* Counts */
+	TODO("GET", "/v1/projects/:projectId/counts", SESS, PERM_PROJECT_READ, 0, "issue 4"),
+	TODO("GET", "/v1/projects/:projectId/env-counts", SESS, PERM_PROJECT_READ, 0, "issue 4"),
+
+	/* CLI auth (device-code flow) */
+	TODO("POST", "/v1/auth/cli/start", NONE, PERM_NONE, NO_ORG, "issue 5"),
+	TODO("POST", "/v1/auth/cli/approve", SESS, PERM_NONE, NO_ORG, "issue 5"),
+	TODO("POST", "/v1/auth/cli/enable", NONE, PERM_NONE, NO_ORG, "issue 5"),
+
+	/* Runtime */
+	TODO("GET", "/runtime/v1/", KEY, PERM_NONE, NO_ORG, "issue 5"),
+	TODO("GET", "/runtime/v1/secrets", KEY, PERM_NONE, NO_ORG, "issue 5"),
+	TODO("GET", "/runtime/v1/secrets/:key", KEY, PERM_NONE, NO_ORG, "issue 5"),
+
+	/* Billing */
+	TODO("GET", "/v1/billing/current", SESS, PERM_ORG_READ, 0, "billing"),
+	TODO("POST", "/v1/billing/checkout", SESS, PERM_BILLING_MANAGE, 0, "billing"),
+	TODO("POST", "/v1/billing/portal", SESS, PERM_BILLING_MANAGE, 0, "billing"),
+	TODO("POST", "/v1/billing/webhook", STRIPE, PERM_NONE, NO_ORG, "billing"),
+
+	/* BYOK (KMS) */
+	TODO("GET", "/v1/orgs/current/kms", SESS, PERM_KMS_MANAGE, 0, "kms"),
+	TODO("POST", "/v1/orgs/current/kms/test", SESS, PERM_KMS_MANAGE, 0, "kms"),
+	TODO("POST", "/v1/orgs/current/kms/enable", SESS, PERM_KMS_MANAGE, 0, "kms"),
+	TODO("DELETE", "/v1/orgs/current/kms", SESS, PERM_KMS_MANAGE, 0, "kms"),
+
+	/* SSO (SAML) and SCIM tokens */
+	TODO("GET", "/v1/sso/by-domain", NONE, PERM_NONE, NO_ORG, "identity"),
+	TODO("GET", "/v1/sso/saml/metadata", NONE, PERM_NONE, NO_ORG | ROUTE_RAW, "identity"),
+	TODO("GET", "/v1/sso/saml/connections", SESS, PERM_SSO_MANAGE, 0, "identity"),
+	TODO("POST", "/v1/sso/saml/connections", SESS, PERM_SSO_MANAGE, 0, "identity"),
+	TODO("DELETE", "/v1/sso/saml/connections/:clientID", SESS, PERM_SSO_MANAGE, 0,
+	     "identity"),
+	TODO("GET", "/v1/sso/saml/authorize", NONE, PERM_NONE, NO_ORG | ROUTE_RAW, "identity"),
+	TODO("POST", "/v1/sso/saml/acs", NONE, PERM_NONE, NO_ORG | ROUTE_RAW, "identity"),
+	TODO("GET", "/v1/sso/saml/oauth-callback", NONE, PERM_NONE, NO_ORG | ROUTE_RAW,
+	     "identity"),
+	TODO("GET", "/v1/sso/scim/tokens", SESS, PERM_SCIM_MANAGE, 0, "identity"),
+	TODO("POST", "/v1/sso/scim/tokens", SESS, PERM_SCIM_MANAGE, 0, "identity"),
+	TODO("DELETE", "/v1/sso/scim/tokens/:id", SESS, PERM_SCIM_MANAGE, 0, "identity"),
+
+	/* SCIM v2 */
+	TODO("GET", "/scim/v2/ServiceProviderConfig", SCIM, PERM_NONE, NO_ORG, "identity"),
+	TODO("GET", "/scim/v2/Users", SCIM, PERM_NONE, NO_ORG, "identity"),
+	TODO("POST", "/scim/v2/Users", SCIM, PERM_NONE, NO_ORG, "identity"),
+	TODO("GET", "/scim/v2/Users/:id", SCIM, PERM_NONE, NO_ORG, "identity"),
+	TODO("PATCH", "/scim/v2/Users/:id", SCIM, PERM_NONE, NO_ORG, "identity"),
+	TODO("DELETE", "/scim/v2/Users/:id", SCIM, PERM_NONE, NO_ORG, "identity"),
+	TODO("GET", "/scim/v2/Groups", SCIM, PERM_NONE, NO_ORG, "identity"),
+	TODO("GET", "/scim/v2/Groups/:id", SCIM, PERM_NONE, NO_ORG, "identity"),
+};
+
+const size_t routes_count = sizeof(routes) / sizeof(routes[0]);

@@ -1,0 +1,446 @@
+/*
+ * shushd: the prefork master and its FastCGI workers, and the admin
+ * subcommands (migrate, check, routes).
+ *
+ * The master opens the socket (or takes it from systemd), forks one worker
+ * per core, replaces a worker that dies, drains on SIGTERM/SIGINT and
+ * replaces workers one at a time on SIGHUP. Workers block SIGTERM while
+ * they serve a request, so one in flight always finishes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "app.h"
+#include "fcgi.h"
+
+#define WORKERS_MAX 256
+#define DRAIN_SECONDS 30
+#define BACKLOG 1024
+#define ARENA_CHUNK (64 * 1024)
+
+struct worker {
+	pid_t pid;
+	unsigned gen;       /* configuration generation it was started for */
+	int64_t started_ms;
+	int retiring;       /* sent SIGTERM, waiting for it to exit */
+};
+
+static volatile sig_atomic_t got_term, got_hup, got_chld;
+static struct worker workers[WORKERS_MAX];
+static int nworkers;
+static unsigned generation = 1;
+static int listen_fd = -1;
+
+/* ---------------------------------------------------------------- worker */
+
+static volatile sig_atomic_t worker_stop;
+
+static void
+on_worker_term(int sig)
+{
+	(void)sig;
+	worker_stop = 1;
+}
+
+static void
+worker_main(void)
+{
+	FCGX_Request req;
+	struct arena *a = arena_new(ARENA_CHUNK);
+	struct sigaction sa;
+	sigset_t term;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_worker_term;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: a blocked accept() must return */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	sigprocmask(SIG_BLOCK, &term, NULL);
+
+	/* Secrets never reach a core file. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+	FCGX_InitRequest(&req, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+	(void)db_connect();
+	(void)kv_connect();
+	log_msg(LOG_DEBUG, "worker.ready", "worker ready");
+	for (;;) {
+		int rc;
+
+		sigprocmask(SIG_UNBLOCK, &term, NULL);
+		if (worker_stop) {
+			sigprocmask(SIG_BLOCK, &term, NULL);
+			break;
+		}
+		rc = FCGX_Accept_r(&req);
+		sigprocmask(SIG_BLOCK, &term, NULL);
+		if (rc < 0) {
+			if (worker_stop)
+				break;
+			if (errno != EINTR)
+				usleep(10000); /* transient accept error: do not spin */
+			continue;
+		}
+		fcgi_handle(&req, a);
+		FCGX_Finish_r(&req);
+		arena_reset(a);
+	}
+	FCGX_Free(&req, 1);
+	arena_free(a);
+	db_disconnect();
+	log_msg(LOG_DEBUG, "worker.exit", "worker drained and stopped");
+	exit(0);
+}
+
+/* ---------------------------------------------------------------- master */
+
+static void
+on_master_signal(int sig)
+{
+	if (sig == SIGTERM || sig == SIGINT)
+		got_term = 1;
+	else if (sig == SIGHUP)
+		got_hup = 1;
+	else if (sig == SIGCHLD)
+		got_chld = 1;
+}
+
+static int
+spawn(void)
+{
+	pid_t pid;
+
+	if (nworkers >= WORKERS_MAX)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		log_msg(LOG_ERROR, "master.fork_failed", "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		worker_main();
+	}
+	workers[nworkers].pid = pid;
+	workers[nworkers].gen = generation;
+	workers[nworkers].started_ms = time_now_ms();
+	workers[nworkers].retiring = 0;
+	nworkers++;
+	return 0;
+}
+
+/* Reaps exited workers; returns how many died without being asked to. */
+static int
+reap(void)
+{
+	int status, died = 0, i;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < nworkers; i++)
+			if (workers[i].pid == pid)
+				break;
+		if (i == nworkers)
+			continue;
+		if (!workers[i].retiring) {
+			died++;
+			if (WIFSIGNALED(status))
+				log_msg(LOG_ERROR, "master.worker_died",
+					"worker %ld killed by signal %d; replacing it", (long)pid,
+					WTERMSIG(status));
+			else
+				log_msg(LOG_ERROR, "master.worker_died",
+					"worker %ld exited with %d; replacing it", (long)pid,
+					WEXITSTATUS(status));
+		}
+		workers[i] = workers[--nworkers];
+	}
+	return died;
+}
+
+static int
+retiring_count(void)
+{
+	int i, n = 0;
+
+	for (i = 0; i < nworkers; i++)
+		n += workers[i].retiring;
+	return n;
+}
+
+/* One step of a rolling restart: with no worker retiring, start a new one
+ * and retire one old one. */
+static void
+roll(void)
+{
+	int i;
+
+	if (retiring_count() > 0)
+		return;
+	for (i = 0; i < nworkers; i++) {
+		if (workers[i].gen != generation) {
+			pid_t old = workers[i].pid;
+
+			workers[i].retiring = 1;
+			if (spawn() == 0)
+				kill(old, SIGTERM);
+			else
+				workers[i].retiring = 0;
+			return;
+		}
+	}
+}
+
+static void
+drain(void)
+{
+	int64_t deadline = time_now_ms() + DRAIN_SECONDS * 1000;
+	int i;
+
+	log_msg(LOG_INFO, "master.draining", "stopping: letting %d worker(s) finish", nworkers);
+	close(listen_fd);
+	while (nworkers > 0 && time_now_ms() < deadline) {
+		/* Re-sent each round: a worker that was between its stop check
+		 * and accept() when the first one came is woken by the next. */
+		for (i = 0; i < nworkers; i++) {
+			workers[i].retiring = 1;
+			kill(workers[i].pid, SIGTERM);
+		}
+		usleep(100000);
+		reap();
+	}
+	for (i = 0; i < nworkers; i++) {
+		log_msg(LOG_WARN, "master.kill", "worker %ld did not drain in %d s", (long)workers[i].pid,
+			DRAIN_SECONDS);
+		kill(workers[i].pid, SIGKILL);
+	}
+	while (nworkers > 0 && waitpid(-1, NULL, 0) > 0)
+		reap();
+}
+
+static int
+open_socket(void)
+{
+	const char *fds = getenv("LISTEN_FDS");
+	const char *pid = getenv("LISTEN_PID");
+	const char *path = config_str(CFG_SOCKET);
+	long mode = strtol(config_str(CFG_SOCKET_MODE), NULL, 8);
+	int fd;
+
+	/* systemd socket activation: the socket is fd 3. */
+	if (fds != NULL && pid != NULL && strtol(pid, NULL, 10) == (long)getpid() &&
+	    strtol(fds, NULL, 10) >= 1) {
+		log_msg(LOG_INFO, "master.socket", "using the socket passed by systemd");
+		return 3;
+	}
+	if (unlink(path) < 0 && errno != ENOENT) {
+		log_msg(LOG_ERROR, "master.socket", "cannot remove %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fd = FCGX_OpenSocket(path, BACKLOG);
+	if (fd < 0) {
+		log_msg(LOG_ERROR, "master.socket", "cannot listen on %s", path);
+		return -1;
+	}
+	if (chmod(path, (mode_t)mode) < 0)
+		log_msg(LOG_WARN, "master.socket", "chmod %s: %s", path, strerror(errno));
+	log_msg(LOG_INFO, "master.socket", "listening on %s", path);
+	return fd;
+}
+
+static int
+worker_count(void)
+{
+	long n = config_int(CFG_WORKERS);
+
+	if (n <= 0)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n <= 0)
+		n = 1;
+	return n > WORKERS_MAX ? WORKERS_MAX : (int)n;
+}
+
+static int
+serve(void)
+{
+	struct sigaction sa;
+	struct rlimit nocore = {0, 0};
+	sigset_t mask, old;
+	int want, i;
+
+	setrlimit(RLIMIT_CORE, &nocore);
+	if (FCGX_Init() != 0 || (listen_fd = open_socket()) < 0)
+		return 1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_master_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+
+	want = worker_count();
+	for (i = 0; i < want; i++)
+		spawn();
+	log_msg(LOG_INFO, "master.started", "shushd %s serving with %d worker(s)", SHUSH_VERSION,
+		want);
+	while (!got_term) {
+		int64_t backoff_until = 0;
+
+		sigsuspend(&old);
+		if (got_chld) {
+			got_chld = 0;
+			if (reap() > 0 && time_now_ms() - workers[0].started_ms < 1000)
+				backoff_until = time_now_ms() + 1000;
+		}
+		if (got_hup) {
+			char err[512];
+
+			got_hup = 0;
+			if (config_load(err, sizeof(err)) < 0) {
+				log_msg(LOG_ERROR, "master.reload_refused", "%s", err);
+			} else {
+				generation++;
+				want = worker_count();
+				log_msg(LOG_INFO, "master.reload",
+					"replacing workers one at a time");
+			}
+		}
+		if (got_term)
+			break;
+		/* A worker that crashes at once is not restarted in a tight loop. */
+		if (backoff_until > 0) {
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			usleep(200000);
+			sigprocmask(SIG_BLOCK, &mask, NULL);
+		}
+		while (nworkers - retiring_count() < want && spawn() == 0)
+			;
+		roll();
+	}
+	drain();
+	unlink(config_str(CFG_SOCKET));
+	log_msg(LOG_INFO, "master.stopped", "all workers stopped");
+	return 0;
+}
+
+/* ------------------------------------------------------------ subcommands */
+
+static int
+cmd_migrate(void)
+{
+	char err[1024];
+	const char *dir = getenv("SHUSH_SCHEMA_DIR");
+	int applied = 0;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "schema/db";
+	if (migrate_apply(dir, &applied, err, sizeof(err)) < 0) {
+		fprintf(stderr, "shushd migrate: %s\n", err);
+		return 1;
+	}
+	fprintf(stderr, "shushd migrate: %d migration(s) applied\n", applied);
+	return 0;
+}
+
+static int
+cmd_check(void)
+{
+	int ok = 1;
+
+	if (db_ping() < 0) {
+		fprintf(stderr, "shushd check: cannot reach PostgreSQL at DATABASE_URL\n");
+		ok = 0;
+	}
+	if (kv_ping() < 0)
+		fprintf(stderr, "shushd check: warning: cannot reach Redis at REDIS_URL "
+				"(shush works without it, more slowly)\n");
+	if (ok)
+		fprintf(stderr, "shushd check: configuration ok\n");
+	return ok ? 0 : 1;
+}
+
+static int
+cmd_routes(void)
+{
+	size_t i;
+
+	for (i = 0; i < routes_count; i++)
+		printf("%s\t%s\t%s\t%s\t%s\n", routes[i].method, routes[i].path,
+		       pipeline_auth_name(routes[i].auth), rbac_perm_name(routes[i].perm),
+		       routes[i].handler != NULL ? "built" : "501");
+	return 0;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+		"usage: shushd [serve]     run the FastCGI server (foreground)\n"
+		"       shushd migrate     apply schema/db migrations ($SHUSH_SCHEMA_DIR)\n"
+		"       shushd check       validate the configuration and exit\n"
+		"       shushd routes      print the route table\n"
+		"       shushd version\n"
+		"Configuration comes from the environment; see README.md.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "serve";
+	char err[1024];
+	size_t i;
+
+	log_init("shushd");
+	if (strcmp(cmd, "routes") == 0)
+		return cmd_routes();
+	if (strcmp(cmd, "version") == 0) {
+		printf("shushd %s\n", SHUSH_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
+		usage();
+		return 0;
+	}
+	if (config_load(err, sizeof(err)) < 0) {
+		fprintf(stderr, "shushd: configuration error: %s\n", err);
+		return 2;
+	}
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check();
+	if (strcmp(cmd, "migrate") == 0)
+		return cmd_migrate();
+	if (strcmp(cmd, "serve") == 0)
+		return serve();
+	for (i = 0; i < 1; i++)
+		usage();
+	return 2;
+}

@@ -1,0 +1,260 @@
+/*
+ * PostgreSQL through libpq: one connection per process, statements prepared
+ * lazily on each connection, SQLSTATEs mapped to what the API answers.
+ * A lost connection is re-established on the next call, so a restarted
+ * server is picked up without restarting shush.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "shush.h"
+
+static PGconn *conn;
+static unsigned conn_gen = 1;
+static int in_tx;
+static int64_t last_fail_ms;
+
+/* After a failed connect, callers get DB_UNAVAILABLE at once for a short
+ * while instead of each paying for a new attempt. */
+#define RECONNECT_BACKOFF_MS 200
+
+static const char *const status_names[] = {
+	[DB_OK] = "ok", [DB_UNAVAILABLE] = "unavailable", [DB_CONFLICT] = "conflict",
+	[DB_INVALID] = "invalid", [DB_SERIALIZE] = "serialization", [DB_ERROR] = "error",
+};
+
+const char *
+db_status_name(enum db_status s)
+{
+	return status_names[s];
+}
+
+static void
+notice_quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+int
+db_connect(void)
+{
+	char timeout[16];
+	const char *keys[] = {"dbname", "connect_timeout", "options", "application_name", NULL};
+	const char *vals[5];
+
+	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
+		return 0;
+	if (last_fail_ms != 0 && time_now_ms() - last_fail_ms < RECONNECT_BACKOFF_MS)
+		return -1;
+	if (conn != NULL)
+		PQfinish(conn);
+	snprintf(timeout, sizeof(timeout), "%ld", config_int(CFG_DB_TIMEOUT));
+	vals[0] = config_str(CFG_DATABASE_URL);
+	vals[1] = timeout;
+	vals[2] = "-c TimeZone=UTC -c DateStyle=ISO -c statement_timeout=30000";
+	vals[3] = "shush";
+	vals[4] = NULL;
+	conn = PQconnectdbParams(keys, vals, 1);
+	in_tx = 0;
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+		/* libpq's message names host and port, never the password. */
+		log_msg(LOG_WARN, "db.connect_failed", "%s",
+			conn != NULL ? PQerrorMessage(conn) : "out of memory");
+		if (conn != NULL)
+			PQfinish(conn);
+		conn = NULL;
+		last_fail_ms = time_now_ms();
+		return -1;
+	}
+	PQsetNoticeProcessor(conn, notice_quiet, NULL);
+	last_fail_ms = 0;
+	conn_gen++;
+	return 0;
+}
+
+void
+db_disconnect(void)
+{
+	if (conn != NULL)
+		PQfinish(conn);
+	conn = NULL;
+	in_tx = 0;
+}
+
+static enum db_status
+map_sqlstate(const char *state)
+{
+	if (state == NULL)
+		return DB_UNAVAILABLE; /* no server answer at all */
+	if (strcmp(state, "23505") == 0)
+		return DB_CONFLICT;
+	if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0)
+		return DB_INVALID;
+	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+		return DB_SERIALIZE;
+	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 ||
+	    strcmp(state, "53300") == 0)
+		return DB_UNAVAILABLE;
+	return DB_ERROR;
+}
+
+/* Classifies a failed result; drops a broken connection. */
+static enum db_status
+failure(PGresult *res, const char *what)
+{
+	const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	enum db_status st = map_sqlstate(state);
+
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+		st = DB_UNAVAILABLE;
+		db_disconnect();
+	}
+	if (st == DB_ERROR || st == DB_UNAVAILABLE)
+		log_msg(st == DB_ERROR ? LOG_ERROR : LOG_WARN, "db.error", "%s: %s %s", what,
+			state != NULL ? state : "-",
+			res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
+					? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
+					: ""
+				    : "no result");
+	return st;
+}
+
+static void
+clear_result(void *p)
+{
+	PQclear(p);
+}
+
+enum db_status
+db_exec(struct arena *a, struct db_stmt *st, const char *const *params, struct db_result *out)
+{
+	PGresult *res;
+	ExecStatusType es;
+	int was_tx = in_tx;
+
+	memset(out, 0, sizeof(*out));
+	if (db_connect() < 0)
+		return out->status = DB_UNAVAILABLE;
+	if (st->prepared_gen != conn_gen) {
+		res = PQprepare(conn, st->name, st->sql, st->nparams, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			out->status = failure(res, st->name);
+			PQclear(res);
+			/* Outside a transaction, a connection that died while idle
+			 * gets one fresh try. */
+			if (out->status == DB_UNAVAILABLE && !was_tx && db_connect() == 0)
+				return db_exec(a, st, params, out);
+			return out->status;
+		}
+		PQclear(res);
+		st->prepared_gen = conn_gen;
+	}
+	res = PQexecPrepared(conn, st->name, st->nparams, params, NULL, NULL, 0);
+	es = PQresultStatus(res);
+	if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
+		out->status = failure(res, st->name);
+		PQclear(res);
+		return out->status;
+	}
+	arena_defer(a, clear_result, res);
+	out->res = res;
+	out->rows = PQntuples(res);
+	out->status = DB_OK;
+	return DB_OK;
+}
+
+const char *
+db_get(const struct db_result *r, int row, int col)
+{
+	if (r->res == NULL || row >= r->rows || PQgetisnull(r->res, row, col))
+		return NULL;
+	return PQgetvalue(r->res, row, col);
+}
+
+int
+db_is_null(const struct db_result *r, int row, int col)
+{
+	return r->res == NULL || PQgetisnull(r->res, row, col);
+}
+
+static enum db_status
+command(const char *sql)
+{
+	PGresult *res;
+	enum db_status st = DB_OK;
+
+	if (db_connect() < 0)
+		return DB_UNAVAILABLE;
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		st = failure(res, sql);
+	PQclear(res);
+	return st;
+}
+
+enum db_status
+db_begin(void)
+{
+	enum db_status st = command("BEGIN");
+
+	in_tx = st == DB_OK;
+	return st;
+}
+
+enum db_status
+db_commit(void)
+{
+	enum db_status st = command("COMMIT");
+
+	in_tx = 0;
+	return st;
+}
+
+void
+db_rollback(void)
+{
+	if (conn != NULL && PQstatus(conn) == CONNECTION_OK &&
+	    PQtransactionStatus(conn) != PQTRANS_IDLE)
+		(void)command("ROLLBACK");
+	in_tx = 0;
+}
+
+int
+db_ping(void)
+{
+	PGresult *res;
+	int ok;
+
+	if (db_connect() < 0)
+		return -1;
+	res = PQexec(conn, "SELECT 1");
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	if (!ok)
+		(void)failure(res, "ping");
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+enum db_status
+db_simple(const char *sql, char *err, size_t errlen)
+{
+	PGresult *res;
+	enum db_status st = DB_OK;
+	ExecStatusType es;
+
+	if (db_connect() < 0) {
+		snprintf(err, errlen, "cannot connect to PostgreSQL");
+		return DB_UNAVAILABLE;
+	}
+	res = PQexec(conn, sql);
+	es = PQresultStatus(res);
+	if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
+		snprintf(err, errlen, "%s", PQresultErrorMessage(res));
+		st = failure(res, "sql");
+	}
+	PQclear(res);
+	return st;
+}

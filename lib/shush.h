@@ -1,0 +1,287 @@
+/*
+ * libshush: the core of shush, everything that is not HTTP plumbing.
+ * Nothing here knows FastCGI. Grouped by module; every exported name
+ * carries its module's prefix.
+ */
+#ifndef SHUSH_H
+#define SHUSH_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define SHUSH_VERSION "0.1.0"
+
+#if defined(__GNUC__)
+#define SHUSH_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define SHUSH_PRINTF(a, b)
+#endif
+
+/* ---------------------------------------------------------------- arena */
+/* Per-request bump allocator. Everything a request allocates comes from
+ * here and dies at arena_reset(); cleanups (PQclear, cJSON_Delete) are
+ * registered with arena_defer() and run at reset, newest first. */
+struct arena;
+
+struct arena *arena_new(size_t chunk_size);
+void arena_free(struct arena *a);
+void arena_reset(struct arena *a);
+void *arena_alloc(struct arena *a, size_t n);       /* zeroed, aborts on OOM */
+char *arena_strdup(struct arena *a, const char *s); /* NULL -> NULL */
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+char *arena_printf(struct arena *a, const char *fmt, ...) SHUSH_PRINTF(2, 3);
+int arena_defer(struct arena *a, void (*fn)(void *), void *p);
+size_t arena_used(const struct arena *a);
+
+/* Growable byte buffer living in an arena. */
+struct buf {
+	struct arena *arena;
+	char *data; /* always NUL-terminated */
+	size_t len;
+	size_t cap;
+};
+void buf_init(struct buf *b, struct arena *a);
+void buf_append(struct buf *b, const void *p, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_putc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...) SHUSH_PRINTF(2, 3);
+/* Appends s as a JSON string literal, quotes included. */
+void buf_json_string(struct buf *b, const char *s, size_t n);
+
+/* --------------------------------------------------------------- config */
+/* Table-driven configuration from the environment (see config.c). */
+enum config_key {
+	CFG_DATABASE_URL,
+	CFG_REDIS_URL,
+	CFG_MASTER_KEK_B64,
+	CFG_MASTER_KEK_PREVIOUS_B64,
+	CFG_BETTER_AUTH_SECRET,
+	CFG_BETTER_AUTH_URL,
+	CFG_BETTER_AUTH_TRUSTED_ORIGINS,
+	CFG_SOCKET,
+	CFG_SOCKET_MODE,
+	CFG_WORKERS,
+	CFG_RATE_LIMIT_AUTH,
+	CFG_RATE_LIMIT_CODES,
+	CFG_LOG_LEVEL,
+	CFG_DB_TIMEOUT,
+	CFG_SMTP_URL,
+	CFG_SMTP_FROM,
+	CFG__MAX
+};
+
+enum config_type { CONFIG_STRING, CONFIG_INT, CONFIG_URL, CONFIG_KEY32, CONFIG_KEYLIST };
+
+struct config_def {
+	enum config_key key;
+	const char *name;      /* environment variable */
+	enum config_type type;
+	const char *fallback;  /* NULL: no default */
+	int required;
+	int secret;            /* never printed */
+	long min, max;         /* CONFIG_INT bounds */
+	const char *help;
+};
+
+extern const struct config_def config_defs[CFG__MAX];
+
+/* Loads and validates every variable; on failure writes a sentence naming
+ * the variable into err and returns -1. */
+int config_load(char *err, size_t errlen);
+const char *config_str(enum config_key k); /* "" when unset */
+long config_int(enum config_key k);
+int config_is_set(enum config_key k);
+/* The 32-byte master key (valid after config_load). */
+const unsigned char *config_master_kek(void);
+/* 1 when BETTER_AUTH_URL is https. */
+int config_public_https(void);
+
+/* ------------------------------------------------------------------ log */
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG__MAX };
+
+void log_init(const char *program);
+void log_set_level(enum log_level l);
+/* The request id carried into every line until cleared with NULL. */
+void log_set_request_id(const char *id);
+/* One JSON object per line on stderr: ts, level, program, pid, reqId,
+ * event, msg. msg is printf-formatted and JSON-escaped; callers never pass
+ * secrets, cookies or passwords. */
+void log_msg(enum log_level l, const char *event, const char *fmt, ...) SHUSH_PRINTF(3, 4);
+/* The access line of one request. */
+void log_access(const char *method, const char *path, int status, double ms, size_t bytes_out,
+		const char *remote_addr);
+
+/* --------------------------------------------------------------- crypto */
+int crypto_random(void *p, size_t n);
+/* n random characters of [A-Za-z0-9] into out (n+1 bytes). */
+int crypto_random_alnum(char *out, size_t n);
+void crypto_sha256(const void *p, size_t n, unsigned char out[32]);
+void crypto_hmac_sha256(const void *key, size_t keylen, const void *p, size_t n,
+			unsigned char out[32]);
+/* Constant-time comparison; 1 when equal. Lengths are not secret. */
+int crypto_eq(const void *a, const void *b, size_t n);
+/* Standard base64 with padding; out must hold 4*((n+2)/3)+1 bytes. */
+size_t crypto_b64_encode(const unsigned char *p, size_t n, char *out);
+/* Returns decoded length or -1; out must hold 3*(strlen/4)+3 bytes. */
+long crypto_b64_decode(const char *s, size_t slen, unsigned char *out, size_t outcap);
+void crypto_hex(const unsigned char *p, size_t n, char *out); /* out: 2n+1 */
+int crypto_unhex(const char *s, size_t slen, unsigned char *out, size_t outcap);
+void crypto_wipe(void *p, size_t n);
+
+/* ------------------------------------------------------------- password */
+/* better-auth's format: "<salt hex 32>:<scrypt key hex 128>", scrypt
+ * N=16384 r=16 p=1 dkLen=64 over the NFKC-normalised password, the salt's
+ * hex string as salt input. */
+#define PASSWORD_HASH_LEN (32 + 1 + 128)
+int password_hash(const char *password, char out[PASSWORD_HASH_LEN + 1]);
+/* 1 match, 0 mismatch, -1 malformed stored hash. */
+int password_verify(const char *password, const char *stored);
+/* Burns the same time as a verification (unknown e-mail). */
+void password_dummy_verify(const char *password);
+
+/* ------------------------------------------------------------------- db */
+/* One libpq connection per process; statements prepared lazily per
+ * connection; the connection is re-established transparently. */
+struct db_stmt {
+	const char *name;
+	const char *sql;
+	int nparams;
+	unsigned prepared_gen; /* connection generation it was prepared on */
+};
+
+enum db_status {
+	DB_OK = 0,
+	DB_UNAVAILABLE, /* connection lost or server down: 503 */
+	DB_CONFLICT,    /* unique violation: 409 */
+	DB_INVALID,     /* check/foreign key/not-null, bad text representation: 422 */
+	DB_SERIALIZE,   /* serialization failure/deadlock: retry */
+	DB_ERROR        /* anything else: 500 */
+};
+
+struct db_result {
+	void *res; /* PGresult*, freed by the arena */
+	int rows;
+	enum db_status status;
+};
+
+int db_connect(void);
+void db_disconnect(void);
+int db_ping(void);
+/* Runs a prepared statement; params may be NULL for SQL NULL. */
+enum db_status db_exec(struct arena *a, struct db_stmt *st, const char *const *params,
+		       struct db_result *out);
+const char *db_get(const struct db_result *r, int row, int col); /* NULL for SQL NULL */
+int db_is_null(const struct db_result *r, int row, int col);
+enum db_status db_begin(void);
+enum db_status db_commit(void);
+void db_rollback(void);
+/* Runs plain SQL with no parameters (migrations, admin). */
+enum db_status db_simple(const char *sql, char *err, size_t errlen);
+const char *db_status_name(enum db_status s);
+
+/* -------------------------------------------------------------- migrate */
+/* Applies the files dir/NNN_name.sql not yet recorded; counts them in *applied. */
+int migrate_apply(const char *dir, int *applied, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------- kv */
+/* Redis: caches and counters only; every call degrades (returns -1) when
+ * Redis is down, and nothing is lost then. */
+int kv_connect(void);
+int kv_ping(void);
+/* Increments a counter that expires after ttl seconds; returns the new
+ * value, or -1 when Redis is unavailable. */
+long kv_incr_window(const char *key, int ttl_seconds, long *ttl_left);
+
+/* ----------------------------------------------------------------- time */
+/* ISO 8601 UTC with milliseconds into out (25 bytes). */
+void time_iso8601(int64_t unix_ms, char out[32]);
+int64_t time_now_ms(void);
+/* Parses PostgreSQL's timestamptz text (ISO style, UTC session) to ms. */
+int time_parse_pg(const char *s, int64_t *unix_ms);
+
+/* 32 characters of [A-Za-z0-9], better-auth's id and token alphabet. */
+#define ID_LEN 32
+void id_new(char out[ID_LEN + 1]);
+
+/* ------------------------------------------------------------ ratelimit */
+/* Fixed one-minute windows in Redis, with a per-process fallback when Redis
+ * is down. Returns 0 allowed, or the seconds to wait. limit 0 = unlimited. */
+int ratelimit_hit(const char *bucket, const char *who, long limit);
+
+/* ----------------------------------------------------------------- rbac */
+/* Permissions of API.md §3; PERM_NONE for routes any authenticated actor
+ * (or anyone, for AUTH_NONE) may call. */
+enum perm {
+	PERM_NONE,
+	PERM_ORG_READ,
+	PERM_ORG_UPDATE,
+	PERM_ORG_DELETE,
+	PERM_ORG_SECURITY,
+	PERM_PROJECT_READ,
+	PERM_PROJECT_WRITE,
+	PERM_ENVIRONMENT_WRITE,
+	PERM_FOLDER_WRITE,
+	PERM_SECRET_LIST,
+	PERM_SECRET_READ,
+	PERM_SECRET_WRITE,
+	PERM_SECRET_DELETE,
+	PERM_SECRET_ROTATE,
+	PERM_SECRET_EXPORT,
+	PERM_SECRET_IMPORT,
+	PERM_ROTATION_POLICY_WRITE,
+	PERM_SHARED_SECRET_WRITE,
+	PERM_APIKEY_MANAGE,
+	PERM_WEBHOOK_MANAGE,
+	PERM_INTEGRATION_MANAGE,
+	PERM_AUDIT_READ,
+	PERM_MEMBER_READ,
+	PERM_MEMBER_MANAGE,
+	PERM_INVITATION_MANAGE,
+	PERM_SCIM_MANAGE,
+	PERM_KMS_MANAGE,
+	PERM_SSO_MANAGE,
+	PERM_BILLING_MANAGE,
+	PERM__MAX
+};
+
+enum rbac_role { ROLE_OWNER, ROLE_ADMIN, ROLE_ENGINEER, ROLE_VIEWER, ROLE__MAX };
+
+/* "secret:read"…; "none" for PERM_NONE. */
+const char *rbac_perm_name(enum perm p);
+const char *rbac_role_name(enum rbac_role r);
+/* Exact match only ("admin", never " Admin "); -1 when unknown. */
+int rbac_role_parse(const char *s);
+/* 1 when the role holds the permission. */
+int rbac_allows(enum rbac_role r, enum perm p);
+
+/* ---------------------------------------------------------------- users */
+/* better-auth's user/session/account tables. Rows returned as strings. */
+struct user {
+	const char *id, *name, *email, *image, *created_at, *updated_at;
+	int email_verified;
+};
+
+struct session {
+	const char *id, *token, *user_id, *expires_at, *created_at, *updated_at;
+	const char *ip_address, *user_agent, *active_org_id;
+	int64_t expires_ms, updated_ms;
+};
+
+enum db_status users_find_by_email(struct arena *a, const char *email, struct user *u,
+				   const char **password_hash);
+enum db_status users_find_by_id(struct arena *a, const char *id, struct user *u);
+enum db_status users_create(struct arena *a, const char *name, const char *email,
+			    const char *password_hash, struct user *u);
+enum db_status users_update(struct arena *a, const char *id, const char *name, int set_name,
+			    const char *image, int set_image, struct user *u);
+/* Creates a session lasting ttl seconds. */
+enum db_status users_session_create(struct arena *a, const char *user_id, long ttl,
+				    const char *ip, const char *ua, struct session *s);
+/* Looks a live session up by its token; DB_OK with s->id NULL if none. */
+enum db_status users_session_find(struct arena *a, const char *token, struct session *s);
+enum db_status users_session_extend(struct arena *a, struct session *s, long ttl);
+enum db_status users_session_delete(struct arena *a, const char *token);
+
+#endif
