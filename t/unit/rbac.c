@@ -1,0 +1,36 @@
+/* Unit tests of lib/rbac.c against API.md §3's table. */
+#include <string.h>
+
+#include "../../lib/shush.h"
+#include "tap.h"
+
+int
+main(void)
+{
+	int p;
+
+	is_int(rbac_role_parse("admin"), ROLE_ADMIN, "admin parses");
+	is_int(rbac_role_parse(" Admin "), -1, "\" Admin \" does not");
+	is_int(rbac_role_parse("Admin"), -1, "case matters");
+	is_int(rbac_role_parse(""), -1, "empty does not");
+	is_int(rbac_role_parse(NULL), -1, "NULL does not");
+	is_str(rbac_role_name(ROLE_VIEWER), "viewer", "role names");
+
+	for (p = 0; p < PERM__MAX; p++) {
+		ok(rbac_perm_name((enum perm)p) != NULL && strlen(rbac_perm_name((enum perm)p)) > 0,
+		   "permission %d has a name", p);
+		ok(rbac_allows(ROLE_OWNER, (enum perm)p), "owner holds %s",
+		   rbac_perm_name((enum perm)p));
+	}
+	ok(rbac_allows(ROLE_VIEWER, PERM_SECRET_LIST), "viewer lists secrets");
+	ok(!rbac_allows(ROLE_VIEWER, PERM_SECRET_READ), "viewer never reads values");
+	ok(rbac_allows(ROLE_ENGINEER, PERM_SECRET_EXPORT), "engineer exports");
+	ok(!rbac_allows(ROLE_ENGINEER, PERM_APIKEY_MANAGE), "engineer does not manage keys");
+	ok(rbac_allows(ROLE_ADMIN, PERM_ORG_UPDATE), "admin updates the org");
+	ok(!rbac_allows(ROLE_ADMIN, PERM_ORG_DELETE), "admin does not delete the org");
+	ok(!rbac_allows(ROLE_ADMIN, PERM_BILLING_MANAGE), "billing is the owner's");
+	ok(!rbac_allows(ROLE_ADMIN, PERM_KMS_MANAGE), "kms is the owner's");
+	ok(!rbac_allows((enum rbac_role)ROLE__MAX, PERM_NONE), "an unknown role holds nothing");
+	is_str(rbac_perm_name(PERM_SECRET_READ), "secret:read", "names as in the API");
+	return done_testing();
+}
