@@ -133,7 +133,7 @@ auth_find_session(struct request *rq, struct response *rs, struct session *s, st
 		*stale = 0;
 	if (token == NULL)
 		return 0;
-	if ((st = users_session_find(rq->arena, token, s)) != DB_OK) {
+	if ((st = users_session_find(rq->arena, token, s, u)) != DB_OK) {
 		http_db_error(rs, st);
 		return -1;
 	}
@@ -150,12 +150,6 @@ auth_find_session(struct request *rq, struct response *rs, struct session *s, st
 		}
 		auth_set_cookie(rs, s->token, SESSION_TTL);
 	}
-	if ((st = users_find_by_id(rq->arena, s->user_id, u)) != DB_OK) {
-		http_db_error(rs, st);
-		return -1;
-	}
-	if (u->id == NULL)
-		memset(s, 0, sizeof(*s));
 	return 0;
 }
 

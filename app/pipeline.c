@@ -46,6 +46,31 @@ body_is_blank(const struct request *rq)
 	return 1;
 }
 
+/* 1 when a string in the JSON text escapes U+0000: C strings would cut the
+ * value there (a password prefix would then match), and PostgreSQL text
+ * cannot hold it, so such bodies are refused whole. */
+static int
+json_has_nul_escape(const char *p, size_t n)
+{
+	size_t i;
+	int in_string = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!in_string) {
+			in_string = p[i] == '"';
+			continue;
+		}
+		if (p[i] == '"') {
+			in_string = 0;
+		} else if (p[i] == '\\') {
+			if (i + 5 < n && p[i + 1] == 'u' && memcmp(p + i + 2, "0000", 4) == 0)
+				return 1;
+			i++; /* the escaped character */
+		}
+	}
+	return 0;
+}
+
 static void
 cjson_delete(void *p)
 {
@@ -64,7 +89,8 @@ read_json(struct request *rq, struct response *rs)
 			   "The body must be JSON (Content-Type: application/json)", NULL);
 		return -1;
 	}
-	if (memchr(rq->body, '\0', rq->body_len) != NULL) {
+	if (memchr(rq->body, '\0', rq->body_len) != NULL ||
+	    json_has_nul_escape(rq->body, rq->body_len)) {
 		http_error(rs, 400, "INVALID_JSON", "The body is not valid JSON", NULL);
 		return -1;
 	}

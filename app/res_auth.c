@@ -2,6 +2,7 @@
  * better-auth's e-mail routes under /api/auth, on the same tables and with
  * the same bodies, codes and cookie (API.md §2).
  */
+#include <regex.h>
 #include <string.h>
 
 #include "app.h"
@@ -12,22 +13,24 @@
 #define PASSWORD_MAX 128
 #define PASSWORD_MAX_BYTES 1024
 
-/* A plain address check in the spirit of zod's email(): one '@', a
- * non-empty local part, a dotted domain, no spaces or controls. */
+/* zod's email() as better-auth 1.7.25 applies it, so that every address
+ * one side accepts the other accepts too (ASCII only, dotted local part,
+ * a letters-only top-level domain). */
 static int
 email_valid(const char *e)
 {
-	const char *at = strchr(e, '@');
-	const char *p;
+	static regex_t re;
+	static int compiled;
 
-	if (at == NULL || at == e || strchr(at + 1, '@') != NULL || strlen(e) > EMAIL_MAX_LEN)
-		return 0;
-	for (p = e; *p != '\0'; p++)
-		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == ',' || *p == ';' || *p == '<' ||
-		    *p == '>' || *p == '"')
+	if (!compiled) {
+		if (regcomp(&re,
+			    "^([A-Za-z0-9_'+-]+\\.)*[A-Za-z0-9_'+-]*[A-Za-z0-9_+-]"
+			    "@([A-Za-z0-9][A-Za-z0-9-]*\\.)+[A-Za-z][A-Za-z]+$",
+			    REG_EXTENDED | REG_NOSUB) != 0)
 			return 0;
-	p = strrchr(at + 1, '.');
-	return p != NULL && p > at + 1 && p[1] != '\0';
+		compiled = 1;
+	}
+	return strlen(e) <= EMAIL_MAX_LEN && regexec(&re, e, 0, NULL, 0) == 0;
 }
 
 static char *
@@ -75,9 +78,11 @@ rate_limited(struct request *rq, struct response *rs, const char *email)
 	return -1;
 }
 
-/* Reads and checks email (lowercased) and password; -1 with an answer. */
+/* Reads and checks email (lowercased) and password; -1 with an answer.
+ * better-auth names a bad address differently on the two routes. */
 static int
-credentials(struct request *rq, struct response *rs, const char **email, const char **password)
+credentials(struct request *rq, struct response *rs, const char **email, const char **password,
+	    int sign_up)
 {
 	if (rq->json == NULL) {
 		http_error(rs, 400, "VALIDATION_ERROR", "A JSON body is required", NULL);
@@ -87,7 +92,10 @@ credentials(struct request *rq, struct response *rs, const char **email, const c
 	    json_get_string(rq, rs, "password", password, 1, PASSWORD_MAX_BYTES) < 0)
 		return -1;
 	if (!email_valid(*email)) {
-		http_error(rs, 400, "INVALID_EMAIL", "Invalid email", "email");
+		if (sign_up)
+			http_error(rs, 400, "VALIDATION_ERROR", "Invalid email address", "email");
+		else
+			http_error(rs, 400, "INVALID_EMAIL", "Invalid email", "email");
 		return -1;
 	}
 	*email = lowercase(rq->arena, *email);
@@ -107,8 +115,8 @@ session_ttl(struct request *rq, struct response *rs, long *ttl, long *cookie_age
 }
 
 /* POST /api/auth/sign-up/email {name,email,password,rememberMe?}:
- * 200 {token,user} with the session cookie; 400 VALIDATION_ERROR,
- * INVALID_EMAIL, PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG; 403 Origin;
+ * 200 {token,user} with the session cookie; 400 VALIDATION_ERROR (also a
+ * bad address, as better-auth answers), PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG; 403 Origin;
  * 415; 422 USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL; 429; 503. */
 void
 res_auth_sign_up(struct request *rq, struct response *rs)
@@ -122,7 +130,7 @@ res_auth_sign_up(struct request *rq, struct response *rs)
 	size_t plen;
 	cJSON *o;
 
-	if (!auth_login_origin_ok(rq, rs) || credentials(rq, rs, &email, &password) < 0 ||
+	if (!auth_login_origin_ok(rq, rs) || credentials(rq, rs, &email, &password, 1) < 0 ||
 	    json_get_string(rq, rs, "name", &name, 1, NAME_MAX_LEN) < 0 ||
 	    session_ttl(rq, rs, &ttl, &cookie_age) < 0)
 		return;
@@ -177,7 +185,7 @@ res_auth_sign_in(struct request *rq, struct response *rs)
 	int match;
 	cJSON *o;
 
-	if (!auth_login_origin_ok(rq, rs) || credentials(rq, rs, &email, &password) < 0 ||
+	if (!auth_login_origin_ok(rq, rs) || credentials(rq, rs, &email, &password, 0) < 0 ||
 	    session_ttl(rq, rs, &ttl, &cookie_age) < 0 || rate_limited(rq, rs, email) < 0)
 		return;
 	if ((st = users_find_by_email(rq->arena, email, &u, &stored)) != DB_OK) {
