@@ -279,8 +279,10 @@ enum db_status users_update(struct arena *a, const char *id, const char *name, i
 /* Creates a session lasting ttl seconds. */
 enum db_status users_session_create(struct arena *a, const char *user_id, long ttl,
 				    const char *ip, const char *ua, struct session *s);
-/* Looks a live session up by its token; DB_OK with s->id NULL if none. */
-enum db_status users_session_find(struct arena *a, const char *token, struct session *s);
+/* Looks a live session and its user up by the token, in one query; DB_OK
+ * with s->id NULL if none. */
+enum db_status users_session_find(struct arena *a, const char *token, struct session *s,
+				  struct user *u);
 enum db_status users_session_extend(struct arena *a, struct session *s, long ttl);
 enum db_status users_session_delete(struct arena *a, const char *token);
 

@@ -57,9 +57,12 @@ static struct db_stmt st_session_insert = {
 	"" NOW_MS " + make_interval(secs => $4::bigint), $5, $6, " NOW_MS ", " NOW_MS ") RETURNING " SESSION_COLS,
 	6, 0};
 
+/* One round trip for the session and its user: this runs on every
+ * cookie-authenticated request. */
 static struct db_stmt st_session_find = {
 	"session_find",
-	"SELECT " SESSION_COLS " FROM session s WHERE s.token = $1 AND s.\"expiresAt\" > " NOW_MS "",
+	"SELECT " SESSION_COLS ", " USER_COLS " FROM session s JOIN \"user\" u ON u.id = s.\"userId\" "
+	"WHERE s.token = $1 AND s.\"expiresAt\" > " NOW_MS "",
 	1, 0};
 
 static struct db_stmt st_session_extend = {
@@ -81,18 +84,26 @@ id_new(char out[ID_LEN + 1])
 	}
 }
 
+#define SESSION_NCOLS 11
+
+static void
+read_user_at(const struct db_result *r, int row, int c, struct user *u)
+{
+	const char *verified = db_get(r, row, c + 3);
+
+	u->id = db_get(r, row, c);
+	u->name = db_get(r, row, c + 1);
+	u->email = db_get(r, row, c + 2);
+	u->email_verified = verified != NULL && verified[0] == 't';
+	u->image = db_get(r, row, c + 4);
+	u->created_at = db_get(r, row, c + 5);
+	u->updated_at = db_get(r, row, c + 6);
+}
+
 static void
 read_user(const struct db_result *r, int row, struct user *u)
 {
-	const char *verified = db_get(r, row, 3);
-
-	u->id = db_get(r, row, 0);
-	u->name = db_get(r, row, 1);
-	u->email = db_get(r, row, 2);
-	u->email_verified = verified != NULL && verified[0] == 't';
-	u->image = db_get(r, row, 4);
-	u->created_at = db_get(r, row, 5);
-	u->updated_at = db_get(r, row, 6);
+	read_user_at(r, row, 0, u);
 }
 
 static void
@@ -203,16 +214,19 @@ users_session_create(struct arena *a, const char *user_id, long ttl, const char 
 }
 
 enum db_status
-users_session_find(struct arena *a, const char *token, struct session *s)
+users_session_find(struct arena *a, const char *token, struct session *s, struct user *u)
 {
 	struct db_result r;
 	const char *params[1] = {token};
 
 	memset(s, 0, sizeof(*s));
+	memset(u, 0, sizeof(*u));
 	if (db_exec(a, &st_session_find, params, &r) != DB_OK)
 		return r.status;
-	if (r.rows > 0)
+	if (r.rows > 0) {
 		read_session(&r, 0, s);
+		read_user_at(&r, 0, SESSION_NCOLS, u);
+	}
 	return DB_OK;
 }
 

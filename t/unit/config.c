@@ -18,6 +18,7 @@ main(void)
 	char err[512];
 	const char *kek = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
+	clearenv(); /* the test stack's own configuration must not leak in */
 	unsetenv("DATABASE_URL");
 	ok(load(err, sizeof(err)) < 0 && strstr(err, "DATABASE_URL") != NULL,
 	   "missing DATABASE_URL named: %s", err);
