@@ -53,6 +53,9 @@ struct param {
 
 struct actor {
 	const char *user_id;
+	const char *org_id;    /* the org the request acts in (routes with an org) */
+	const char *member_id;
+	enum rbac_role role;
 	struct user user;
 	struct session session; /* session.id NULL when a personal token */
 	const char *session_token;
@@ -107,6 +110,18 @@ enum route_match router_match(struct request *rq, char *allow, size_t allowlen);
 /* pipeline.c: the whole path of one request after fcgi.c has read it. */
 void pipeline_run(struct request *rq, struct response *rs);
 const char *pipeline_auth_name(enum auth_kind k);
+
+/* The audit event of this request's change, in its transaction: actor,
+ * org, IP, user agent and request id come from the request. */
+enum db_status app_audit(struct request *rq, const char *action, const char *target_type,
+			 const char *target_id, const char *project_id, const char *environment,
+			 const char *metadata_json);
+/* One transaction per mutating handler: begin (answering 503 when it
+ * cannot), commit (answering on failure), or fail (rollback and answer). A
+ * failed audit append goes through tx_fail too: the change is not kept. */
+int tx_begin(struct response *rs);
+int tx_commit(struct response *rs);
+void tx_fail(struct response *rs, enum db_status st);
 
 /* http.c: the one response helper and the one error helper. */
 void http_header(struct response *rs, const char *name, const char *value);

@@ -126,6 +126,97 @@ authenticate(struct request *rq, struct response *rs)
 	return -1;
 }
 
+/* The org the request acts in, the caller's membership and role in it,
+ * and the one permission check of the route. Handlers check no roles. */
+static int
+org_context(struct request *rq, struct response *rs)
+{
+	struct actor *ac = &rq->actor;
+	struct membership m;
+	enum db_status st;
+
+	ac->org_id = ac->session.active_org_id;
+	if (ac->org_id == NULL || ac->org_id[0] == '\0') {
+		http_error(rs, 403, "NO_ACTIVE_ORGANIZATION",
+			   "No active organization: create one or switch to one", NULL);
+		return -1;
+	}
+	if ((st = orgs_membership(rq->arena, ac->org_id, ac->user_id, &m)) != DB_OK) {
+		http_db_error(rs, st);
+		return -1;
+	}
+	if (m.member_id == NULL || m.role < 0) {
+		http_error(rs, 403, "NOT_A_MEMBER", "You are not a member of the active organization",
+			   NULL);
+		return -1;
+	}
+	ac->member_id = m.member_id;
+	ac->role = (enum rbac_role)m.role;
+	if (!rbac_allows(ac->role, rq->route->perm)) {
+		http_error(rs, 403, "FORBIDDEN",
+			   arena_printf(rq->arena, "Your role (%s) does not grant %s",
+					rbac_role_name(ac->role), rbac_perm_name(rq->route->perm)),
+			   NULL);
+		return -1;
+	}
+	return 0;
+}
+
+enum db_status
+app_audit(struct request *rq, const char *action, const char *target_type, const char *target_id,
+	  const char *project_id, const char *environment, const char *metadata_json)
+{
+	struct audit_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.org_id = rq->actor.org_id;
+	ev.actor_type = "user";
+	ev.actor_id = rq->actor.user_id;
+	ev.actor_email = rq->actor.user.email;
+	ev.action = action;
+	ev.target_type = target_type;
+	ev.target_id = target_id;
+	ev.project_id = project_id;
+	ev.environment = environment;
+	ev.ip = rq->remote_addr;
+	ev.user_agent = rq->user_agent;
+	ev.request_id = rq->request_id;
+	ev.metadata = metadata_json;
+	return audit_append(rq->arena, &ev, NULL);
+}
+
+int
+tx_begin(struct response *rs)
+{
+	enum db_status st = db_begin();
+
+	if (st != DB_OK) {
+		http_db_error(rs, st);
+		return -1;
+	}
+	return 0;
+}
+
+int
+tx_commit(struct response *rs)
+{
+	enum db_status st = db_commit();
+
+	if (st != DB_OK) {
+		db_rollback();
+		http_db_error(rs, st);
+		return -1;
+	}
+	return 0;
+}
+
+void
+tx_fail(struct response *rs, enum db_status st)
+{
+	db_rollback();
+	http_db_error(rs, st);
+}
+
 void
 pipeline_run(struct request *rq, struct response *rs)
 {
@@ -160,7 +251,12 @@ pipeline_run(struct request *rq, struct response *rs)
 		return;
 	if (authenticate(rq, rs) < 0)
 		return;
+	if (rt->auth == AUTH_SESSION && !(rt->flags & ROUTE_NO_ORG) && org_context(rq, rs) < 0)
+		return;
 	rt->handler(rq, rs);
+	/* A handler that answered without closing its transaction keeps
+	 * nothing. */
+	db_rollback();
 	if (!rs->done)
 		http_error(rs, 500, "INTERNAL_ERROR", "The handler gave no answer", NULL);
 }

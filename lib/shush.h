@@ -50,6 +50,11 @@ void buf_printf(struct buf *b, const char *fmt, ...) SHUSH_PRINTF(2, 3);
 /* Appends s as a JSON string literal, quotes included. */
 void buf_json_string(struct buf *b, const char *s, size_t n);
 
+/* ------------------------------------------------------------------ jcs */
+/* RFC 8785 canonical JSON of a cJSON value (declared as void * so this
+ * header does not need cJSON). -1 for NaN/Infinity or an invalid value. */
+int jcs_write(struct buf *b, const void *cjson_value);
+
 /* --------------------------------------------------------------- config */
 /* Table-driven configuration from the environment (see config.c). */
 enum config_key {
@@ -255,6 +260,56 @@ const char *rbac_role_name(enum rbac_role r);
 int rbac_role_parse(const char *s);
 /* 1 when the role holds the permission. */
 int rbac_allows(enum rbac_role r, enum perm p);
+
+/* ----------------------------------------------------------------- orgs */
+struct membership {
+	const char *member_id; /* NULL: not a (current) member */
+	int role;              /* enum rbac_role, -1 when none */
+};
+
+/* The caller's live membership of an org (removed members and gone orgs
+ * have none). */
+enum db_status orgs_membership(struct arena *a, const char *org_id, const char *user_id,
+			       struct membership *m);
+
+/* ---------------------------------------------------------------- audit */
+struct audit_event {
+	const char *org_id;
+	const char *actor_type; /* user, apiKey, scim, system */
+	const char *actor_id, *actor_email;
+	const char *action;     /* dotted: member.role_changed */
+	const char *target_type, *target_id;
+	const char *project_id, *environment; /* NULL when none */
+	const char *ip, *user_agent, *request_id;
+	const char *metadata;   /* a JSON object's text, or NULL; never a secret */
+};
+
+struct audit_filter {
+	const char *action, *actor_id, *project_id, *from, *to; /* NULL: any */
+};
+
+/* One row met by audit_scan: the event without its hash (a cJSON object),
+ * and the stored hashes. */
+struct audit_row {
+	long long seq;
+	void *event;
+	const char *hash, *prev_hash;
+};
+typedef int (*audit_scan_fn)(const struct audit_row *row, void *ctx); /* non-zero stops */
+
+/* Appends one event inside the caller's transaction; any failure must
+ * abort the change it records (fail closed). */
+enum db_status audit_append(struct arena *a, const struct audit_event *ev,
+			    char id_out[ID_LEN + 1]);
+/* Newest first into items_array (a cJSON array), at most limit; *next_seq
+ * is the cursor for the next page, 0 when none. */
+enum db_status audit_list(struct arena *a, const char *org_id, const struct audit_filter *f,
+			  int limit, long long before_seq, void *items_array, long long *next_seq);
+/* Oldest first, in bounded memory. */
+enum db_status audit_scan(const char *org_id, const struct audit_filter *f, audit_scan_fn fn,
+			  void *ctx);
+/* Re-computes a row's hash from its content and prevHash. */
+int audit_row_hash(struct arena *a, const struct audit_row *row, char hash[65]);
 
 /* ---------------------------------------------------------------- users */
 /* better-auth's user/session/account tables. Rows returned as strings. */

@@ -1,0 +1,326 @@
+/*
+ * The audit trail (DESIGN.md §5, API.md §4): one event per change or reveal,
+ * appended in the caller's transaction, hash-chained per org:
+ *   hash = hex SHA-256( prevHash hex || RFC 8785 JSON of the event as the
+ *                       API shows it, without "hash" )
+ * The chain head's row lock serialises appends within an org.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <libpq-fe.h>
+
+#include "shush.h"
+
+#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+
+#define EVENT_COLS                                                                          \
+	"seq, id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "   \
+	"actor_type, actor_id, actor_email, action, target_type, target_id, org_id, "      \
+	"project_id, environment, ip, user_agent, request_id, metadata, prev_hash, hash"
+
+enum {
+	C_SEQ, C_ID, C_AT, C_ACTOR_TYPE, C_ACTOR_ID, C_ACTOR_EMAIL, C_ACTION, C_TARGET_TYPE,
+	C_TARGET_ID, C_ORG, C_PROJECT, C_ENV, C_IP, C_UA, C_REQ, C_META, C_PREV, C_HASH
+};
+
+static struct db_stmt st_head_init = {
+	"audit_head_init",
+	"INSERT INTO audit_head (org_id, seq, hash) VALUES ($1, 0, '" ZERO_HASH "') "
+	"ON CONFLICT (org_id) DO NOTHING",
+	1, 0};
+static struct db_stmt st_head_lock = {
+	"audit_head_lock", "SELECT seq, hash FROM audit_head WHERE org_id = $1 FOR UPDATE", 1, 0};
+static struct db_stmt st_insert = {
+	"audit_insert",
+	"INSERT INTO audit_event (org_id, seq, id, at, actor_type, actor_id, actor_email, action, "
+	"target_type, target_id, project_id, environment, ip, user_agent, request_id, metadata, "
+	"prev_hash, hash) VALUES ($1, $2, $3, $4::timestamptz, $5, $6, $7, $8, $9, $10, $11, $12, "
+	"$13, $14, $15, $16, $17, $18)",
+	18, 0};
+static struct db_stmt st_head_update = {
+	"audit_head_update", "UPDATE audit_head SET seq = $2, hash = $3 WHERE org_id = $1", 3, 0};
+
+/* Newest first, keyset on seq; every filter optional. */
+static struct db_stmt st_list = {
+	"audit_list",
+	"SELECT " EVENT_COLS " FROM audit_event WHERE org_id = $1 "
+	"AND ($2::text IS NULL OR action = $2) AND ($3::text IS NULL OR actor_id = $3) "
+	"AND ($4::text IS NULL OR project_id = $4) AND ($5::timestamptz IS NULL OR at >= $5) "
+	"AND ($6::timestamptz IS NULL OR at < $6) AND ($7::bigint IS NULL OR seq < $7) "
+	"ORDER BY seq DESC LIMIT $8",
+	8, 0};
+/* Oldest first, after a seq, for export and verification. */
+static struct db_stmt st_scan = {
+	"audit_scan",
+	"SELECT " EVENT_COLS " FROM audit_event WHERE org_id = $1 "
+	"AND ($2::text IS NULL OR action = $2) AND ($3::text IS NULL OR actor_id = $3) "
+	"AND ($4::text IS NULL OR project_id = $4) AND ($5::timestamptz IS NULL OR at >= $5) "
+	"AND ($6::timestamptz IS NULL OR at < $6) AND seq > $7 "
+	"ORDER BY seq ASC LIMIT $8",
+	8, 0};
+
+static void
+add_str_or_null(cJSON *o, const char *k, const char *v)
+{
+	if (v != NULL)
+		cJSON_AddStringToObject(o, k, v);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+/* The event as the API shows it, without hash. Optional members
+ * (actor.email, projectId, environment) are omitted when absent. */
+static cJSON *
+event_object(const char *id, const char *at, const struct audit_event *ev, const char *prev)
+{
+	cJSON *o = cJSON_CreateObject(), *actor, *target, *meta;
+
+	cJSON_AddStringToObject(o, "id", id);
+	cJSON_AddStringToObject(o, "at", at);
+	actor = cJSON_AddObjectToObject(o, "actor");
+	cJSON_AddStringToObject(actor, "type", ev->actor_type);
+	cJSON_AddStringToObject(actor, "id", ev->actor_id);
+	if (ev->actor_email != NULL)
+		cJSON_AddStringToObject(actor, "email", ev->actor_email);
+	cJSON_AddStringToObject(o, "action", ev->action);
+	target = cJSON_AddObjectToObject(o, "target");
+	cJSON_AddStringToObject(target, "type", ev->target_type);
+	cJSON_AddStringToObject(target, "id", ev->target_id);
+	cJSON_AddStringToObject(o, "orgId", ev->org_id);
+	if (ev->project_id != NULL)
+		cJSON_AddStringToObject(o, "projectId", ev->project_id);
+	if (ev->environment != NULL)
+		cJSON_AddStringToObject(o, "environment", ev->environment);
+	add_str_or_null(o, "ip", ev->ip);
+	add_str_or_null(o, "userAgent", ev->user_agent);
+	add_str_or_null(o, "requestId", ev->request_id);
+	meta = cJSON_Parse(ev->metadata != NULL ? ev->metadata : "{}");
+	if (meta == NULL || !cJSON_IsObject(meta)) {
+		cJSON_Delete(meta);
+		meta = cJSON_CreateObject();
+	}
+	cJSON_AddItemToObject(o, "metadata", meta);
+	cJSON_AddStringToObject(o, "prevHash", prev);
+	return o;
+}
+
+static int
+chain_hash(struct arena *a, cJSON *event, const char *prev, char hash[65])
+{
+	struct buf b;
+	unsigned char digest[32];
+
+	buf_init(&b, a);
+	buf_puts(&b, prev);
+	if (jcs_write(&b, event) < 0)
+		return -1;
+	crypto_sha256(b.data, b.len, digest);
+	crypto_hex(digest, sizeof(digest), hash);
+	return 0;
+}
+
+/* The metadata as canonical text, so what is stored re-hashes exactly. */
+static const char *
+canonical_metadata(struct arena *a, const char *metadata)
+{
+	cJSON *m = cJSON_Parse(metadata != NULL ? metadata : "{}");
+	struct buf b;
+
+	buf_init(&b, a);
+	if (m == NULL || !cJSON_IsObject(m) || jcs_write(&b, m) < 0) {
+		cJSON_Delete(m);
+		return NULL;
+	}
+	cJSON_Delete(m);
+	return b.data;
+}
+
+enum db_status
+audit_append(struct arena *a, const struct audit_event *in, char id_out[ID_LEN + 1])
+{
+	struct audit_event ev = *in;
+	struct db_result r;
+	char id[ID_LEN + 1], at[32], hash[65], seqs[24];
+	const char *prev, *p[18];
+	long long seq;
+	cJSON *event;
+	enum db_status st;
+
+	if (ev.org_id == NULL || ev.actor_type == NULL || ev.actor_id == NULL ||
+	    ev.action == NULL || ev.target_type == NULL || ev.target_id == NULL)
+		return DB_INVALID;
+	if ((ev.metadata = canonical_metadata(a, in->metadata)) == NULL)
+		return DB_INVALID;
+	p[0] = ev.org_id;
+	if ((st = db_exec(a, &st_head_init, p, &r)) != DB_OK ||
+	    (st = db_exec(a, &st_head_lock, p, &r)) != DB_OK)
+		return st;
+	if (r.rows != 1)
+		return DB_ERROR;
+	seq = strtoll(db_get(&r, 0, 0), NULL, 10) + 1;
+	prev = db_get(&r, 0, 1);
+	id_new(id);
+	time_iso8601(time_now_ms(), at);
+	if (ev.ip == NULL)
+		ev.ip = "";
+	if (ev.user_agent == NULL)
+		ev.user_agent = "";
+	if (ev.request_id == NULL)
+		ev.request_id = "";
+	event = event_object(id, at, &ev, prev);
+	if (chain_hash(a, event, prev, hash) < 0) {
+		cJSON_Delete(event);
+		return DB_INVALID;
+	}
+	cJSON_Delete(event);
+	snprintf(seqs, sizeof(seqs), "%lld", seq);
+	p[1] = seqs;
+	p[2] = id;
+	p[3] = at;
+	p[4] = ev.actor_type;
+	p[5] = ev.actor_id;
+	p[6] = ev.actor_email;
+	p[7] = ev.action;
+	p[8] = ev.target_type;
+	p[9] = ev.target_id;
+	p[10] = ev.project_id;
+	p[11] = ev.environment;
+	p[12] = ev.ip;
+	p[13] = ev.user_agent;
+	p[14] = ev.request_id;
+	p[15] = ev.metadata;
+	p[16] = prev;
+	p[17] = hash;
+	if ((st = db_exec(a, &st_insert, p, &r)) != DB_OK)
+		return st;
+	p[1] = seqs;
+	p[2] = hash;
+	if ((st = db_exec(a, &st_head_update, p, &r)) != DB_OK)
+		return st;
+	if (id_out != NULL)
+		memcpy(id_out, id, sizeof(id));
+	return DB_OK;
+}
+
+/* Rebuilds one row's event (with hash when with_hash). */
+static cJSON *
+row_event(const struct db_result *r, int row, int with_hash)
+{
+	struct audit_event ev;
+	cJSON *o;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.actor_type = db_get(r, row, C_ACTOR_TYPE);
+	ev.actor_id = db_get(r, row, C_ACTOR_ID);
+	ev.actor_email = db_get(r, row, C_ACTOR_EMAIL);
+	ev.action = db_get(r, row, C_ACTION);
+	ev.target_type = db_get(r, row, C_TARGET_TYPE);
+	ev.target_id = db_get(r, row, C_TARGET_ID);
+	ev.org_id = db_get(r, row, C_ORG);
+	ev.project_id = db_get(r, row, C_PROJECT);
+	ev.environment = db_get(r, row, C_ENV);
+	ev.ip = db_get(r, row, C_IP);
+	ev.user_agent = db_get(r, row, C_UA);
+	ev.request_id = db_get(r, row, C_REQ);
+	ev.metadata = db_get(r, row, C_META);
+	o = event_object(db_get(r, row, C_ID), db_get(r, row, C_AT), &ev, db_get(r, row, C_PREV));
+	if (with_hash)
+		cJSON_AddStringToObject(o, "hash", db_get(r, row, C_HASH));
+	return o;
+}
+
+static void
+filter_params(const struct audit_filter *f, const char *p[8])
+{
+	p[1] = f->action;
+	p[2] = f->actor_id;
+	p[3] = f->project_id;
+	p[4] = f->from;
+	p[5] = f->to;
+}
+
+enum db_status
+audit_list(struct arena *a, const char *org_id, const struct audit_filter *f, int limit,
+	   long long before_seq, void *items_array, long long *next_seq)
+{
+	cJSON *items = items_array;
+	struct db_result r;
+	const char *p[8];
+	char before[24], lim[16];
+	enum db_status st;
+	int i;
+
+	p[0] = org_id;
+	filter_params(f, p);
+	snprintf(before, sizeof(before), "%lld", before_seq);
+	snprintf(lim, sizeof(lim), "%d", limit + 1);
+	p[6] = before_seq > 0 ? before : NULL;
+	p[7] = lim;
+	*next_seq = 0;
+	if ((st = db_exec(a, &st_list, p, &r)) != DB_OK)
+		return st;
+	for (i = 0; i < r.rows && i < limit; i++)
+		cJSON_AddItemToArray(items, row_event(&r, i, 1));
+	if (r.rows > limit)
+		*next_seq = strtoll(db_get(&r, limit - 1, C_SEQ), NULL, 10);
+	return DB_OK;
+}
+
+/* Batches of oldest-first rows; each batch lives in its own arena so the
+ * whole scan runs in bounded memory. */
+#define SCAN_BATCH 1000
+
+enum db_status
+audit_scan(const char *org_id, const struct audit_filter *f, audit_scan_fn fn, void *ctx)
+{
+	struct arena *a = arena_new(256 * 1024);
+	const char *p[8];
+	char after[24], lim[16];
+	long long last = 0;
+	enum db_status st = DB_OK;
+
+	snprintf(lim, sizeof(lim), "%d", SCAN_BATCH);
+	for (;;) {
+		struct db_result r;
+		int i;
+
+		p[0] = org_id;
+		filter_params(f, p);
+		snprintf(after, sizeof(after), "%lld", last);
+		p[6] = after;
+		p[7] = lim;
+		if ((st = db_exec(a, &st_scan, p, &r)) != DB_OK)
+			break;
+		for (i = 0; i < r.rows; i++) {
+			cJSON *ev = row_event(&r, i, 0);
+			struct audit_row row;
+			int rc;
+
+			row.seq = strtoll(db_get(&r, i, C_SEQ), NULL, 10);
+			row.event = ev;
+			row.hash = db_get(&r, i, C_HASH);
+			row.prev_hash = db_get(&r, i, C_PREV);
+			rc = fn(&row, ctx);
+			cJSON_Delete(ev);
+			if (rc != 0) {
+				arena_free(a);
+				return DB_OK;
+			}
+		}
+		if (r.rows < SCAN_BATCH)
+			break;
+		last = strtoll(db_get(&r, r.rows - 1, C_SEQ), NULL, 10);
+		arena_reset(a);
+	}
+	arena_free(a);
+	return st;
+}
+
+int
+audit_row_hash(struct arena *a, const struct audit_row *row, char hash[65])
+{
+	return chain_hash(a, row->event, row->prev_hash, hash);
+}
