@@ -394,9 +394,11 @@ cmd_routes(void)
 	size_t i;
 
 	for (i = 0; i < routes_count; i++)
-		printf("%s\t%s\t%s\t%s\t%s\n", routes[i].method, routes[i].path,
+		printf("%s\t%s\t%s\t%s\t%s\t%s\n", routes[i].method, routes[i].path,
 		       pipeline_auth_name(routes[i].auth), rbac_perm_name(routes[i].perm),
-		       routes[i].handler != NULL ? "built" : "501");
+		       routes[i].handler != NULL ? "built" : "501",
+		       routes[i].auth == AUTH_SESSION && !(routes[i].flags & ROUTE_NO_ORG) ? "org"
+											     : "user");
 	return 0;
 }
 

@@ -2,7 +2,7 @@
 # schema/openapi.yaml agrees with the route table.
 #
 # `shushd routes` prints the route table, one route per line:
-#   METHOD \t PATH(:param) \t AUTH \t PERM \t STATUS
+#   METHOD \t PATH(:param) \t AUTH \t PERM \t STATUS \t SCOPE (org|user)
 # This test checks that openapi.yaml describes exactly the same set of
 # (method, path), and for each operation the same x-shush-auth and
 # x-shush-permission; that its security requirement matches the auth kind;
@@ -52,11 +52,12 @@ sub read_table {
 		chomp $line;
 		next if $line eq '';
 		my @f = split /\t/, $line, -1;
-		if (@f != 5) {
-			push @errors, "line $n: expected 5 tab-separated fields: '$line'";
+		if (@f != 6) {
+			push @errors, "line $n: expected 6 tab-separated fields: '$line'";
 			next;
 		}
-		my ($m, $p, $auth, $perm, $status) = @f;
+		my ($m, $p, $auth, $perm, $status, $scope) = @f;
+		push @errors, "line $n: bad scope '$scope'" unless $scope =~ /^(?:org|user)$/;
 		push @errors, "line $n: bad method '$m'" unless $METHOD{$m};
 		push @errors, "line $n: bad path '$p'" unless $p =~ m{^/[A-Za-z0-9_.:/-]*$};
 		push @errors, "line $n: bad auth '$auth'" unless $AUTH{$auth};
