@@ -101,6 +101,12 @@ struct response {
 	struct buf body;
 	const char *request_id;
 	int done; /* a handler or the pipeline has answered */
+	/* Streaming answers (exports): fcgi.c sets the writer; a handler
+	 * calls http_stream_begin, then http_stream_write per piece. */
+	void *stream_ctx;
+	int (*stream_write)(void *ctx, const char *p, size_t n);
+	int streaming;
+	size_t streamed;
 };
 
 /* router.c */
@@ -128,6 +134,10 @@ void http_header(struct response *rs, const char *name, const char *value);
 void http_json(struct response *rs, int status, cJSON *body);     /* takes ownership */
 void http_json_raw(struct response *rs, int status, const char *json);
 void http_no_content(struct response *rs);
+/* Sends status and headers now (no Content-Length); the body follows in
+ * pieces, so an answer of any size needs bounded memory. */
+int http_stream_begin(struct response *rs, int status, const char *content_type);
+int http_stream_write(struct response *rs, const char *p, size_t n);
 void http_error(struct response *rs, int status, const char *code, const char *message,
 		const char *field);
 /* Maps a database status to the error answer (503 + Retry-After, 409…). */
@@ -141,6 +151,17 @@ const char *http_query(const struct request *rq, const char *name);
 /* Value of a cookie; NULL when absent. */
 const char *http_cookie(const struct request *rq, const char *name);
 const char *http_reason(int status);
+
+/* Lists (API.md §1): ?limit= 1..200 (default 50) and the opaque ?cursor=
+ * (NULL when absent); -1 with a 400 naming the argument. http_list answers
+ * 200 {items,nextCursor} and takes items. */
+#define PAGE_LIMIT_DEFAULT 50
+#define PAGE_LIMIT_MAX 200
+#define PAGE_CURSOR_MAX 512
+int http_page(struct request *rq, struct response *rs, int *limit, const char **cursor);
+void http_list(struct request *rq, struct response *rs, cJSON *items, const char *next_cursor);
+/* A string member, or null when v is NULL. */
+void json_add_nullable(cJSON *o, const char *name, const char *v);
 
 /* Typed getters on the JSON body: on a wrong type they answer 400 naming
  * the field and return -1. Absent fields leave *out alone and return 0. */
@@ -179,5 +200,22 @@ void res_auth_sign_up(struct request *, struct response *);
 void res_auth_sign_in(struct request *, struct response *);
 void res_auth_sign_out(struct request *, struct response *);
 void res_auth_get_session(struct request *, struct response *);
+void res_access_members_list(struct request *, struct response *);
+void res_access_member_patch(struct request *, struct response *);
+void res_access_member_delete(struct request *, struct response *);
+void res_access_invitations_list(struct request *, struct response *);
+void res_access_invitation_create(struct request *, struct response *);
+void res_access_invitation_cancel(struct request *, struct response *);
+void res_access_invitation_accept(struct request *, struct response *);
+void res_access_permissions(struct request *, struct response *);
+void res_access_my_permissions(struct request *, struct response *);
+void res_orgs_list_mine(struct request *, struct response *);
+void res_orgs_create(struct request *, struct response *);
+void res_orgs_current_get(struct request *, struct response *);
+void res_orgs_current_switch(struct request *, struct response *);
+void res_orgs_current_patch(struct request *, struct response *);
+void res_orgs_current_delete(struct request *, struct response *);
+void res_audit_list(struct request *, struct response *);
+void res_audit_export(struct request *, struct response *);
 
 #endif

@@ -255,27 +255,18 @@ auth_origin_ok(struct request *rq, struct response *rs)
 	return 1;
 }
 
-static void
-add_string(cJSON *o, const char *name, const char *v)
-{
-	if (v != NULL)
-		cJSON_AddStringToObject(o, name, v);
-	else
-		cJSON_AddNullToObject(o, name);
-}
-
 cJSON *
 auth_user_json(const struct user *u)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	add_string(o, "id", u->id);
-	add_string(o, "email", u->email);
-	add_string(o, "name", u->name);
-	add_string(o, "image", u->image);
+	json_add_nullable(o, "id", u->id);
+	json_add_nullable(o, "email", u->email);
+	json_add_nullable(o, "name", u->name);
+	json_add_nullable(o, "image", u->image);
 	cJSON_AddBoolToObject(o, "emailVerified", u->email_verified);
-	add_string(o, "createdAt", u->created_at);
-	add_string(o, "updatedAt", u->updated_at);
+	json_add_nullable(o, "createdAt", u->created_at);
+	json_add_nullable(o, "updatedAt", u->updated_at);
 	return o;
 }
 
@@ -284,14 +275,14 @@ auth_session_json(const struct session *s)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	add_string(o, "id", s->id);
-	add_string(o, "expiresAt", s->expires_at);
-	add_string(o, "token", s->token);
-	add_string(o, "createdAt", s->created_at);
-	add_string(o, "updatedAt", s->updated_at);
-	add_string(o, "ipAddress", s->ip_address);
-	add_string(o, "userAgent", s->user_agent);
-	add_string(o, "userId", s->user_id);
-	add_string(o, "activeOrganizationId", s->active_org_id);
+	json_add_nullable(o, "id", s->id);
+	json_add_nullable(o, "expiresAt", s->expires_at);
+	json_add_nullable(o, "token", s->token);
+	json_add_nullable(o, "createdAt", s->created_at);
+	json_add_nullable(o, "updatedAt", s->updated_at);
+	json_add_nullable(o, "ipAddress", s->ip_address);
+	json_add_nullable(o, "userAgent", s->user_agent);
+	json_add_nullable(o, "userId", s->user_id);
+	json_add_nullable(o, "activeOrganizationId", s->active_org_id);
 	return o;
 }

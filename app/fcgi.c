@@ -97,6 +97,22 @@ write_response(FCGX_Request *fr, struct response *rs)
 	FCGX_PutStr(out.data, (int)out.len, fr->out);
 }
 
+static int
+stream_write(void *ctx, const char *p, size_t n)
+{
+	FCGX_Stream *out = ctx;
+
+	while (n > 0) {
+		int chunk = n > (1 << 30) ? 1 << 30 : (int)n;
+
+		if (FCGX_PutStr(p, chunk, out) != chunk)
+			return -1;
+		p += chunk;
+		n -= (size_t)chunk;
+	}
+	return 0;
+}
+
 void
 fcgi_handle(FCGX_Request *fr, struct arena *a)
 {
@@ -109,6 +125,8 @@ fcgi_handle(FCGX_Request *fr, struct arena *a)
 	rq.arena = a;
 	rs.arena = a;
 	buf_init(&rs.body, a);
+	rs.stream_ctx = fr->out;
+	rs.stream_write = stream_write;
 	rq.request_id = param(fr, a, "REQUEST_ID");
 	rs.request_id = rq.request_id;
 	log_set_request_id(rq.request_id);
@@ -136,8 +154,9 @@ fcgi_handle(FCGX_Request *fr, struct arena *a)
 
 	if (read_body(fr, &rq, &rs) == 0)
 		pipeline_run(&rq, &rs);
-	write_response(fr, &rs);
-	log_access(rq.method, rq.path, rs.status, (double)(time_now_ms() - start), rs.body.len,
-		   rq.remote_addr);
+	if (!rs.streaming)
+		write_response(fr, &rs);
+	log_access(rq.method, rq.path, rs.status, (double)(time_now_ms() - start),
+		   rs.streaming ? rs.streamed : rs.body.len, rq.remote_addr);
 	log_set_request_id(NULL);
 }

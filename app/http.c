@@ -104,6 +104,33 @@ http_no_content(struct response *rs)
 	rs->done = 1;
 }
 
+int
+http_stream_begin(struct response *rs, int status, const char *content_type)
+{
+	struct buf h;
+	int i;
+
+	if (rs->stream_write == NULL)
+		return -1;
+	buf_init(&h, rs->arena);
+	buf_printf(&h, "Status: %d %s\r\nContent-Type: %s\r\n", status, http_reason(status),
+		   content_type);
+	for (i = 0; i < rs->nheaders; i++)
+		buf_printf(&h, "%s: %s\r\n", rs->headers[i].name, rs->headers[i].value);
+	buf_puts(&h, "\r\n");
+	rs->status = status;
+	rs->streaming = 1;
+	rs->done = 1;
+	return rs->stream_write(rs->stream_ctx, h.data, h.len);
+}
+
+int
+http_stream_write(struct response *rs, const char *p, size_t n)
+{
+	rs->streamed += n;
+	return rs->stream_write(rs->stream_ctx, p, n);
+}
+
 /* Every error of the API leaves through here, in API.md's shape. */
 void
 http_error(struct response *rs, int status, const char *code, const char *message,
@@ -250,6 +277,78 @@ http_cookie(const struct request *rq, const char *name)
 		p += len;
 	}
 	return NULL;
+}
+
+void
+json_add_nullable(cJSON *o, const char *name, const char *v)
+{
+	if (v != NULL)
+		cJSON_AddStringToObject(o, name, v);
+	else
+		cJSON_AddNullToObject(o, name);
+}
+
+/* 1 when the query has the argument, whatever its value. */
+static int
+query_has(const struct request *rq, const char *name)
+{
+	const char *p = rq->query;
+	size_t nlen = strlen(name);
+
+	while (p != NULL && *p != '\0') {
+		size_t len = strcspn(p, "&");
+
+		if (len >= nlen && memcmp(p, name, nlen) == 0 && (len == nlen || p[nlen] == '='))
+			return 1;
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+	return 0;
+}
+
+int
+http_page(struct request *rq, struct response *rs, int *limit, const char **cursor)
+{
+	const char *l = http_query(rq, "limit");
+	size_t i, n;
+
+	*limit = PAGE_LIMIT_DEFAULT;
+	*cursor = http_query(rq, "cursor");
+	if (l == NULL && query_has(rq, "limit"))
+		l = ""; /* present but undecodable */
+	if (l != NULL) {
+		n = strlen(l);
+		*limit = 0;
+		for (i = 0; i < n && i < 4; i++) {
+			if (l[i] < '0' || l[i] > '9')
+				break;
+			*limit = *limit * 10 + (l[i] - '0');
+		}
+		if (n == 0 || i != n || *limit < 1 || *limit > PAGE_LIMIT_MAX) {
+			http_error(rs, 400, "VALIDATION_ERROR", "limit must be an integer from 1 to 200",
+				   "limit");
+			return -1;
+		}
+	}
+	if ((*cursor == NULL && query_has(rq, "cursor")) ||
+	    (*cursor != NULL && strlen(*cursor) > PAGE_CURSOR_MAX)) {
+		http_error(rs, 400, "VALIDATION_ERROR", "cursor is not valid", "cursor");
+		return -1;
+	}
+	if (*cursor != NULL && (*cursor)[0] == '\0')
+		*cursor = NULL;
+	return 0;
+}
+
+void
+http_list(struct request *rq, struct response *rs, cJSON *items, const char *next_cursor)
+{
+	cJSON *o = json_object(rq->arena);
+
+	cJSON_AddItemToObject(o, "items", items);
+	json_add_nullable(o, "nextCursor", next_cursor);
+	http_json(rs, 200, o);
 }
 
 int

@@ -2,48 +2,14 @@
  * better-auth's e-mail routes under /api/auth, on the same tables and with
  * the same bodies, codes and cookie (API.md §2).
  */
-#include <regex.h>
 #include <string.h>
 
 #include "app.h"
 
-#define EMAIL_MAX_LEN 254
 #define NAME_MAX_LEN 256
 #define PASSWORD_MIN 8
 #define PASSWORD_MAX 128
 #define PASSWORD_MAX_BYTES 1024
-
-/* zod's email() as better-auth 1.7.25 applies it, so that every address
- * one side accepts the other accepts too (ASCII only, dotted local part,
- * a letters-only top-level domain). */
-static int
-email_valid(const char *e)
-{
-	static regex_t re;
-	static int compiled;
-
-	if (!compiled) {
-		if (regcomp(&re,
-			    "^([A-Za-z0-9_'+-]+\\.)*[A-Za-z0-9_'+-]*[A-Za-z0-9_+-]"
-			    "@([A-Za-z0-9][A-Za-z0-9-]*\\.)+[A-Za-z][A-Za-z]+$",
-			    REG_EXTENDED | REG_NOSUB) != 0)
-			return 0;
-		compiled = 1;
-	}
-	return strlen(e) <= EMAIL_MAX_LEN && regexec(&re, e, 0, NULL, 0) == 0;
-}
-
-static char *
-lowercase(struct arena *a, const char *s)
-{
-	char *o = arena_strdup(a, s);
-	char *p;
-
-	for (p = o; *p != '\0'; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	return o;
-}
 
 /* Characters, as JavaScript's .length would roughly count them. */
 static size_t
@@ -91,14 +57,14 @@ credentials(struct request *rq, struct response *rs, const char **email, const c
 	if (json_get_string(rq, rs, "email", email, 1, 1024) < 0 ||
 	    json_get_string(rq, rs, "password", password, 1, PASSWORD_MAX_BYTES) < 0)
 		return -1;
-	if (!email_valid(*email)) {
+	if (!users_email_valid(*email)) {
 		if (sign_up)
 			http_error(rs, 400, "VALIDATION_ERROR", "Invalid email address", "email");
 		else
 			http_error(rs, 400, "INVALID_EMAIL", "Invalid email", "email");
 		return -1;
 	}
-	*email = lowercase(rq->arena, *email);
+	*email = users_email_lower(rq->arena, *email);
 	return 0;
 }
 

@@ -324,3 +324,75 @@ audit_row_hash(struct arena *a, const struct audit_row *row, char hash[65])
 {
 	return chain_hash(a, row->event, row->prev_hash, hash);
 }
+
+static struct db_stmt st_head_get = {
+	"audit_head_get", "SELECT seq, hash FROM audit_head WHERE org_id = $1", 1, 0};
+
+struct verify_ctx {
+	struct arena *a;
+	struct audit_verify *out;
+	char prev[65];
+	long long seq;
+};
+
+static int
+verify_row(const struct audit_row *row, void *p)
+{
+	struct verify_ctx *v = p;
+	char hash[65];
+
+	arena_reset(v->a);
+	v->out->events++;
+	if (row->seq != v->seq + 1) {
+		snprintf(v->out->problem, sizeof(v->out->problem),
+			 "event %lld is missing (found %lld next)", v->seq + 1, row->seq);
+	} else if (strcmp(row->prev_hash, v->prev) != 0) {
+		snprintf(v->out->problem, sizeof(v->out->problem),
+			 "prevHash of event %lld does not match the hash of event %lld", row->seq,
+			 v->seq);
+	} else if (audit_row_hash(v->a, row, hash) < 0 || strcmp(hash, row->hash) != 0) {
+		snprintf(v->out->problem, sizeof(v->out->problem),
+			 "event %lld was altered: its content does not hash to its stored hash",
+			 row->seq);
+	} else {
+		memcpy(v->prev, row->hash, sizeof(v->prev));
+		v->seq = row->seq;
+		return 0;
+	}
+	v->out->broken_seq = row->seq;
+	return 1;
+}
+
+enum db_status
+audit_verify(const char *org_id, struct audit_verify *out)
+{
+	struct audit_filter none = {NULL, NULL, NULL, NULL, NULL};
+	struct verify_ctx v;
+	struct db_result r;
+	const char *p[1] = {org_id};
+	enum db_status st;
+
+	memset(out, 0, sizeof(*out));
+	memset(&v, 0, sizeof(v));
+	v.out = out;
+	v.a = arena_new(64 * 1024);
+	memcpy(v.prev, ZERO_HASH, sizeof(v.prev));
+	st = audit_scan(org_id, &none, verify_row, &v);
+	arena_reset(v.a);
+	if (st == DB_OK && out->broken_seq == 0 &&
+	    (st = db_exec(v.a, &st_head_get, p, &r)) == DB_OK) {
+		long long head = r.rows > 0 ? strtoll(db_get(&r, 0, 0), NULL, 10) : 0;
+
+		/* Rows cut off the end leave an intact but short chain: the head
+		 * remembers how long it was. */
+		if (head != v.seq || (r.rows > 0 && strcmp(db_get(&r, 0, 1), v.prev) != 0)) {
+			out->broken_seq = v.seq + 1;
+			snprintf(out->problem, sizeof(out->problem),
+				 "the chain ends at event %lld but its head records event %lld", v.seq,
+				 head);
+		}
+		memcpy(out->head, v.prev, sizeof(out->head));
+	}
+	arena_free(v.a);
+	return st;
+}

@@ -38,6 +38,40 @@ static const char *const perm_names[PERM__MAX] = {
 	[PERM_BILLING_MANAGE] = "billing:manage",
 };
 
+/* What each permission lets a role do, for the catalog of
+ * GET /v1/access/permissions. */
+static const char *const perm_descriptions[PERM__MAX] = {
+	[PERM_NONE] = "Any signed-in person",
+	[PERM_ORG_READ] = "See the organization and its settings",
+	[PERM_ORG_UPDATE] = "Rename the organization and change its settings",
+	[PERM_ORG_DELETE] = "Delete the organization and all of its data",
+	[PERM_ORG_SECURITY] = "Manage two-factor requirements, encryption and key rotation",
+	[PERM_PROJECT_READ] = "See projects and their environments",
+	[PERM_PROJECT_WRITE] = "Create and delete projects",
+	[PERM_ENVIRONMENT_WRITE] = "Change environments and their inheritance",
+	[PERM_FOLDER_WRITE] = "Create, rename, move and delete folders",
+	[PERM_SECRET_LIST] = "List secret keys and metadata, without values",
+	[PERM_SECRET_READ] = "Read secret values and their versions",
+	[PERM_SECRET_WRITE] = "Create and update secrets",
+	[PERM_SECRET_DELETE] = "Delete secrets",
+	[PERM_SECRET_ROTATE] = "Mark secrets as rotated",
+	[PERM_SECRET_EXPORT] = "Export an environment's resolved secrets",
+	[PERM_SECRET_IMPORT] = "Import secrets from a dotenv file",
+	[PERM_ROTATION_POLICY_WRITE] = "Set and clear rotation policies",
+	[PERM_SHARED_SECRET_WRITE] = "Create, update and delete org-wide shared secrets",
+	[PERM_APIKEY_MANAGE] = "Create, rotate, revoke and delete API keys",
+	[PERM_WEBHOOK_MANAGE] = "Manage webhooks and see their deliveries",
+	[PERM_INTEGRATION_MANAGE] = "Manage integrations that push secrets to other systems",
+	[PERM_AUDIT_READ] = "Read and export the audit log",
+	[PERM_MEMBER_READ] = "See the organization's members",
+	[PERM_MEMBER_MANAGE] = "Change members' roles and remove members",
+	[PERM_INVITATION_MANAGE] = "Invite people and cancel invitations",
+	[PERM_SCIM_MANAGE] = "Manage SCIM provisioning tokens",
+	[PERM_KMS_MANAGE] = "Bring your own key: manage the AWS KMS key-encryption key",
+	[PERM_SSO_MANAGE] = "Manage SAML single sign-on",
+	[PERM_BILLING_MANAGE] = "Manage the plan and billing",
+};
+
 static const char *const role_names[ROLE__MAX] = {"owner", "admin", "engineer", "viewer"};
 
 /* The lowest role that holds each permission: roles are ordered, owner
@@ -84,6 +118,24 @@ const char *
 rbac_role_name(enum rbac_role r)
 {
 	return r < ROLE__MAX ? role_names[r] : "";
+}
+
+const char *
+rbac_perm_description(enum perm p)
+{
+	return p < PERM__MAX ? perm_descriptions[p] : "";
+}
+
+size_t
+rbac_role_permissions(enum rbac_role r, enum perm out[PERM__MAX])
+{
+	size_t n = 0;
+	int p;
+
+	for (p = PERM_NONE + 1; p < PERM__MAX; p++)
+		if (rbac_allows(r, (enum perm)p))
+			out[n++] = (enum perm)p;
+	return n;
 }
 
 int

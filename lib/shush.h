@@ -256,6 +256,11 @@ enum rbac_role { ROLE_OWNER, ROLE_ADMIN, ROLE_ENGINEER, ROLE_VIEWER, ROLE__MAX }
 /* "secret:read"…; "none" for PERM_NONE. */
 const char *rbac_perm_name(enum perm p);
 const char *rbac_role_name(enum rbac_role r);
+/* A sentence for the catalog of GET /v1/access/permissions. */
+const char *rbac_perm_description(enum perm p);
+/* The permissions a role holds, in catalog order, PERM_NONE left out;
+ * returns how many. */
+size_t rbac_role_permissions(enum rbac_role r, enum perm out[PERM__MAX]);
 /* Exact match only ("admin", never " Admin "); -1 when unknown. */
 int rbac_role_parse(const char *s);
 /* 1 when the role holds the permission. */
@@ -271,6 +276,45 @@ struct membership {
  * have none). */
 enum db_status orgs_membership(struct arena *a, const char *org_id, const char *user_id,
 			       struct membership *m);
+
+/* An org as the caller sees it: role is the caller's (enum rbac_role). */
+struct org {
+	const char *id, *name, *slug, *created_at;
+	int role;
+};
+
+#define ORG_SLUG_MIN 2
+#define ORG_SLUG_MAX 48
+/* 1 when slug matches ^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])$. */
+int orgs_slug_valid(const char *slug);
+/* A slug from a name: ASCII letters and digits lowercased, every run of
+ * anything else one '-', trimmed, at most ORG_SLUG_MAX; may come out
+ * shorter than ORG_SLUG_MIN (even ""). */
+void orgs_slug_from_name(const char *name, char out[ORG_SLUG_MAX + 1]);
+/* The orgs the user is a live member of, oldest first (arena array). */
+enum db_status orgs_list_mine(struct arena *a, const char *user_id, struct org **items, int *n);
+/* One org with the user's live membership; o->id NULL when none (a foreign
+ * org and a missing one look the same). */
+enum db_status orgs_get(struct arena *a, const char *org_id, const char *user_id, struct org *o);
+/* Creates the org with the user as its owner; DB_CONFLICT when the slug is
+ * taken, and the caller's transaction is still usable then. */
+enum db_status orgs_create(struct arena *a, const char *name, const char *slug,
+			   const char *user_id, struct org *o, const char **member_id);
+/* Sets name and/or slug (NULL: unchanged); o->id NULL when the org is gone;
+ * DB_CONFLICT when the slug is taken. o->role is left -1. */
+enum db_status orgs_update(struct arena *a, const char *org_id, const char *name,
+			   const char *slug, struct org *o, const char **old_name,
+			   const char **old_slug);
+/* Deletes the org (cascading to everything of it) and clears it from every
+ * session that has it active. */
+enum db_status orgs_delete(struct arena *a, const char *org_id, int *deleted);
+/* Stores the session's active org (NULL clears it). */
+enum db_status orgs_session_set_active(struct arena *a, const char *session_id,
+				       const char *org_id);
+/* Makes org_id the session's active org if the user is a live member of
+ * it; o->id NULL (and nothing changed) otherwise. */
+enum db_status orgs_switch(struct arena *a, const char *session_id, const char *user_id,
+			   const char *org_id, struct org *o);
 
 /* ---------------------------------------------------------------- audit */
 struct audit_event {
@@ -311,6 +355,15 @@ enum db_status audit_scan(const char *org_id, const struct audit_filter *f, audi
 /* Re-computes a row's hash from its content and prevHash. */
 int audit_row_hash(struct arena *a, const struct audit_row *row, char hash[65]);
 
+struct audit_verify {
+	long long events;     /* events checked */
+	long long broken_seq; /* 0 when the chain is intact */
+	char problem[256];    /* the first broken link, in a sentence */
+	char head[65];
+};
+/* Re-computes an org's whole chain, oldest first, in bounded memory. */
+enum db_status audit_verify(const char *org_id, struct audit_verify *out);
+
 /* ---------------------------------------------------------------- users */
 /* better-auth's user/session/account tables. Rows returned as strings. */
 struct user {
@@ -340,5 +393,101 @@ enum db_status users_session_find(struct arena *a, const char *token, struct ses
 				  struct user *u);
 enum db_status users_session_extend(struct arena *a, struct session *s, long ttl);
 enum db_status users_session_delete(struct arena *a, const char *token);
+/* An address better-auth's sign-up accepts too (zod's email(), at most
+ * 254 bytes); 1 when valid. */
+int users_email_valid(const char *email);
+/* The address as stored: ASCII lowercased, in the arena. */
+char *users_email_lower(struct arena *a, const char *email);
+
+/* -------------------------------------------------------------- members */
+/* Members and invitations (better-auth's "member" and "invitation"). Rows
+ * as strings; timestamps already in the API's format. */
+struct member {
+	const char *id, *user_id, *email, *name, *role, *created_at;
+};
+
+struct invitation {
+	const char *id, *org_id, *email, *role, *expires_at, *created_at;
+	const char *status;   /* pending, accepted, canceled or expired (computed) */
+	const char *org_name; /* invitations_create only */
+};
+
+/* Keyset pages, oldest first: at most limit rows into items (room for
+ * limit), *n of them; *next the opaque cursor of the next page, NULL on
+ * the last. cursor NULL for the first page; DB_INVALID for a cursor this
+ * module did not hand out. */
+enum db_status members_list(struct arena *a, const char *org_id, int limit, const char *cursor,
+			    struct member *items, int *n, const char **next);
+/* In the caller's transaction: locks the org's live owners and the live
+ * member member_id (in id order, so concurrent role changes and removals
+ * serialise) and counts the owners; target->id NULL when the org has no
+ * such live member. */
+enum db_status members_lock(struct arena *a, const char *org_id, const char *member_id,
+			    struct member *target, int *owners);
+enum db_status members_set_role(struct arena *a, const char *org_id, const char *member_id,
+				const char *role, struct member *m);
+enum db_status members_delete(struct arena *a, const char *org_id, const char *member_id);
+/* 1 in *yes when a live member of the org has that (lowercased) address. */
+enum db_status members_email_is_member(struct arena *a, const char *org_id, const char *email,
+				       int *yes);
+/* Seats a person: a new member, or a removed one revived with role;
+ * m->id NULL when they already hold a live seat. */
+enum db_status members_seat(struct arena *a, const char *org_id, const char *user_id,
+			    const char *role, struct member *m);
+
+/* Pending, unexpired invitations of the org. */
+enum db_status invitations_list(struct arena *a, const char *org_id, int limit,
+				const char *cursor, struct invitation *items, int *n,
+				const char **next);
+/* In the caller's transaction: serialises invitations of this (lowercased)
+ * address to the org until commit, then says whether the address is a
+ * live member or has a pending, unexpired invitation. */
+enum db_status invitations_check_email(struct arena *a, const char *org_id, const char *email,
+				       int *member, int *invited);
+/* A pending invitation expiring after ttl_seconds; sets inv->org_name. */
+enum db_status invitations_create(struct arena *a, const char *org_id, const char *inviter_id,
+				  const char *email, const char *role, long ttl_seconds,
+				  struct invitation *inv);
+/* Locks the org's invitation id; inv->id NULL when the org has none. */
+enum db_status invitations_lock(struct arena *a, const char *org_id, const char *id,
+				struct invitation *inv);
+/* Locks invitation id when it was sent to email (any org): the accept
+ * path, scoped by the invitee; inv->id NULL otherwise. */
+enum db_status invitations_lock_for_invitee(struct arena *a, const char *id, const char *email,
+					    struct invitation *inv);
+enum db_status invitations_set_status(struct arena *a, const char *org_id, const char *id,
+				      const char *status, struct invitation *inv);
+
+/* ----------------------------------------------------------------- mail */
+/* Queues one message in mail_outbox, inside the caller's transaction;
+ * shush-worker sends it. org_id may be NULL. Control characters in the
+ * subject become spaces; an address with spaces, controls, '<', '>' or
+ * ',' is DB_INVALID. Never put a secret in a message. */
+enum db_status mail_enqueue(struct arena *a, const char *org_id, const char *to,
+			    const char *subject, const char *body);
+
+/* --------------------------------------------------------------- mailer */
+/* The sending side of mail_outbox (mail.c enqueues): SMTP through libcurl
+ * to SMTP_URL (smtp:// with STARTTLS when offered — required when the URL
+ * carries a password for a non-loopback host — or smtps://; credentials
+ * from the URL's userinfo). Never logs the URL's password or a body. */
+#define MAILER_PERMANENT (-2) /* mailer_send: retrying cannot help */
+
+/* Sends one text/plain UTF-8 message. 0 sent; -1 failed, worth retrying;
+ * MAILER_PERMANENT for a refused input (CR/LF in to or subject, a bad
+ * address) or a permanent SMTP rejection (5xx). err gets the reason,
+ * without secrets. */
+int mailer_send(const char *smtp_url, const char *from, const char *to, const char *subject,
+		const char *body, char *err, size_t errlen);
+/* Validates SMTP_URL (scheme, host) and SMTP_FROM; -1 with a sentence. */
+int mailer_check_config(const char *smtp_url, const char *from, char *err, size_t errlen);
+/* The shush-worker job: sends up to 20 due rows (each claimed with a
+ * lease, FOR UPDATE SKIP LOCKED), marks them sent or schedules a retry
+ * (30 s x 2^(attempts-1), at most 1 h; gives up after 10 attempts or a
+ * permanent failure: next_attempt_at = infinity, last_error "gave up …").
+ * Does nothing without SMTP_URL. 0, or -1 when PostgreSQL failed. */
+int mailer_run_once(struct arena *a, int *sent);
+/* Async-signal-safe: mailer_run_once finishes the current send and stops. */
+void mailer_request_stop(void);
 
 #endif

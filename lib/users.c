@@ -3,11 +3,14 @@
  * "session", "account"), so that a better-auth server sharing the database
  * sees the same people and sessions.
  */
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "shush.h"
+
+#define EMAIL_MAX_LEN 254
 
 /* Timestamps leave PostgreSQL already in the API's format. */
 #define ISO(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
@@ -73,6 +76,40 @@ static struct db_stmt st_session_extend = {
 
 static struct db_stmt st_session_delete = {
 	"session_delete", "DELETE FROM session WHERE token = $1", 1, 0};
+
+/* zod's email() as better-auth 1.7.25 applies it, so that every address
+ * one side accepts the other accepts too (ASCII only, dotted local part,
+ * a letters-only top-level domain). */
+int
+users_email_valid(const char *e)
+{
+	static regex_t re;
+	static int compiled;
+
+	if (e == NULL)
+		return 0;
+	if (!compiled) {
+		if (regcomp(&re,
+			    "^([A-Za-z0-9_'+-]+\\.)*[A-Za-z0-9_'+-]*[A-Za-z0-9_+-]"
+			    "@([A-Za-z0-9][A-Za-z0-9-]*\\.)+[A-Za-z][A-Za-z]+$",
+			    REG_EXTENDED | REG_NOSUB) != 0)
+			return 0;
+		compiled = 1;
+	}
+	return strlen(e) <= EMAIL_MAX_LEN && regexec(&re, e, 0, NULL, 0) == 0;
+}
+
+char *
+users_email_lower(struct arena *a, const char *e)
+{
+	char *o = arena_strdup(a, e);
+	char *p;
+
+	for (p = o; p != NULL && *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return o;
+}
 
 void
 id_new(char out[ID_LEN + 1])

@@ -2,8 +2,11 @@
  * shush-worker: background jobs driven by the PostgreSQL outbox, woken
  * through Redis but correct without it. The jobs themselves (webhook
  * deliveries, integration syncs, rotation-due scans, invitation mail) come
- * with their issues; this is the loop they plug into: it connects, waits,
- * and stops cleanly on SIGTERM or SIGINT.
+ * with their issues; this is the loop they plug into: it connects, runs
+ * each job once a tick, and stops cleanly on SIGTERM or SIGINT (the send
+ * in progress finishes and is recorded, then exit 0).
+ *
+ * Jobs: mail (mailer_run_once) when SMTP_URL is set.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +26,7 @@ on_term(int sig)
 {
 	(void)sig;
 	stop = 1;
+	mailer_request_stop();
 }
 
 int
@@ -31,6 +35,8 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	struct rlimit nocore = {0, 0};
 	char err[1024];
+	struct arena *a;
+	int smtp, db_down = 0;
 
 	log_init("shush-worker");
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -39,6 +45,12 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (config_load(err, sizeof(err)) < 0) {
+		fprintf(stderr, "shush-worker: configuration error: %s\n", err);
+		return 2;
+	}
+	smtp = config_is_set(CFG_SMTP_URL) && config_str(CFG_SMTP_URL)[0] != '\0';
+	if (smtp && mailer_check_config(config_str(CFG_SMTP_URL), config_str(CFG_SMTP_FROM), err,
+					sizeof(err)) < 0) {
 		fprintf(stderr, "shush-worker: configuration error: %s\n", err);
 		return 2;
 	}
@@ -53,10 +65,30 @@ main(int argc, char **argv)
 	signal(SIGHUP, SIG_IGN);
 
 	(void)db_connect();
-	log_msg(LOG_INFO, "worker.started", "shush-worker %s started (no job kinds yet)",
-		SHUSH_VERSION);
-	while (!stop)
-		sleep(TICK_SECONDS);
+	a = arena_new(64 * 1024);
+	log_msg(LOG_INFO, "worker.started", "shush-worker %s started (mail: %s)", SHUSH_VERSION,
+		smtp ? "SMTP" : "outbox only, SMTP_URL unset");
+	while (!stop) {
+		if (smtp) {
+			int sent = 0;
+
+			/* One line when PostgreSQL goes away and one when it is
+			 * back, not one a second. */
+			if (mailer_run_once(a, &sent) < 0) {
+				if (!db_down)
+					log_msg(LOG_WARN, "worker.mail_paused",
+						"mail job paused: PostgreSQL unavailable");
+				db_down = 1;
+			} else if (db_down) {
+				log_msg(LOG_INFO, "worker.mail_resumed", "mail job resumed");
+				db_down = 0;
+			}
+			arena_reset(a);
+		}
+		if (!stop)
+			sleep(TICK_SECONDS); /* a signal cuts it short */
+	}
+	arena_free(a);
 	db_disconnect();
 	log_msg(LOG_INFO, "worker.stopped", "shush-worker stopped");
 	return 0;

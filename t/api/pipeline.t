@@ -78,8 +78,8 @@ subtest 'known path, other method: 405 with Allow' => sub {
 };
 
 subtest 'unbuilt route: 501 NOT_IMPLEMENTED with requestId' => sub {
-	for my $k ('GET /v1/projects', 'POST /v1/orgs', 'GET /v1/projects/abc/secrets/export',
-		'GET /v1/projects/abc/secrets/xyz', 'GET /v1/audit', 'GET /runtime/v1/secrets') {
+	for my $k ('GET /v1/projects', 'POST /v1/orgs/current/rotate-kek', 'GET /v1/projects/abc/secrets/export',
+		'GET /v1/projects/abc/secrets/xyz', 'GET /v1/projects/abc/counts', 'GET /runtime/v1/secrets') {
 		my ($m, $p) = split / /, $k;
 		my $r = req($m, $p, $m eq 'POST' ? { json => { name => 'x' } } : {});
 		is($r->{status}, 501, "$k: 501");

@@ -32,5 +32,30 @@ main(void)
 	ok(!rbac_allows(ROLE_ADMIN, PERM_KMS_MANAGE), "kms is the owner's");
 	ok(!rbac_allows((enum rbac_role)ROLE__MAX, PERM_NONE), "an unknown role holds nothing");
 	is_str(rbac_perm_name(PERM_SECRET_READ), "secret:read", "names as in the API");
+
+	{
+		enum perm list[PERM__MAX];
+		size_t n, i;
+		int r;
+
+		for (p = 1; p < PERM__MAX; p++)
+			ok(strlen(rbac_perm_description((enum perm)p)) > 0,
+			   "%s has a description", rbac_perm_name((enum perm)p));
+		is_int((int)rbac_role_permissions(ROLE_OWNER, list), PERM__MAX - 1,
+		       "owner lists every permission but none");
+		is_int((int)list[0], PERM_ORG_READ, "in catalog order");
+		n = rbac_role_permissions(ROLE_VIEWER, list);
+		is_int((int)n, 4, "viewer lists four");
+		is_int((int)list[3], PERM_MEMBER_READ, "the last of them member:read");
+		for (r = 0; r < ROLE__MAX; r++) {
+			int agree = 1;
+
+			n = rbac_role_permissions((enum rbac_role)r, list);
+			for (i = 0; i < n; i++)
+				agree &= list[i] != PERM_NONE && rbac_allows((enum rbac_role)r, list[i]);
+			ok(agree, "%s: the list agrees with rbac_allows",
+			   rbac_role_name((enum rbac_role)r));
+		}
+	}
 	return done_testing();
 }
