@@ -28,6 +28,8 @@ enum auth_kind {
 #define ROUTE_NO_ORG 0x1
 /* Route answers something other than JSON (XML, redirects). */
 #define ROUTE_RAW 0x2
+/* Route also takes a text/plain body, left unparsed (dotenv import). */
+#define ROUTE_TEXT 0x4
 
 struct request;
 struct response;
@@ -79,6 +81,7 @@ struct request {
 	const char *request_id;
 	const char *https;
 	const char *if_none_match;
+	const char *idempotency_key; /* Idempotency-Key, NULL when absent */
 	const char *sec_fetch_site, *sec_fetch_mode, *sec_fetch_dest;
 	const struct route *route;
 	struct param params[ROUTE_PARAMS_MAX];
@@ -126,6 +129,12 @@ enum db_status app_audit(struct request *rq, const char *action, const char *tar
  * cannot), commit (answering on failure), or fail (rollback and answer). A
  * failed audit append goes through tx_fail too: the change is not kept. */
 int tx_begin(struct response *rs);
+/* Runs body in one transaction, again when it meets a serialization
+ * failure, a deadlock or a unique race it lost; body answers its own
+ * refusals (rs->done: rolled back). 0 committed (the caller answers), -1
+ * answered. */
+typedef enum db_status (*tx_body)(struct request *, struct response *, void *);
+int tx_run(struct request *rq, struct response *rs, tx_body body, void *ctx);
 int tx_commit(struct response *rs);
 void tx_fail(struct response *rs, enum db_status st);
 
@@ -192,6 +201,21 @@ cJSON *auth_session_json(const struct session *s);
 #define SESSION_SHORT_TTL (24L * 3600)
 #define SESSION_UPDATE_AGE (24L * 3600)
 
+/* res_projects.c: the project named by the path's :projectId in the
+ * actor's org. lock 0: a plain read; 1: inside the caller's transaction,
+ * FOR SHARE (it cannot be deleted until commit). -1 with the answer given
+ * (404 NOT_FOUND exactly like a missing one, 503; the transaction rolled
+ * back) when there is none. */
+int app_project(struct request *rq, struct response *rs, int lock, struct project *p);
+/* A text field of the body: a string (400 otherwise), trimmed of
+ * surrounding whitespace, valid UTF-8, 1..max_chars characters, no control
+ * characters (newlines and tabs allowed when multiline). Absent or null
+ * leaves *out NULL (400 when required). -1 with a 400 answered. */
+int app_read_text(struct request *rq, struct response *rs, const char *field, int required,
+		  size_t max_chars, int multiline, const char **out);
+/* res_environments.c: Environment {id,slug,name,parents}, unowned. */
+cJSON *app_environment_json(const struct environment *e);
+
 /* Handlers, by section of the reference. */
 void res_health_get(struct request *, struct response *);
 void res_me_get(struct request *, struct response *);
@@ -215,7 +239,42 @@ void res_orgs_current_get(struct request *, struct response *);
 void res_orgs_current_switch(struct request *, struct response *);
 void res_orgs_current_patch(struct request *, struct response *);
 void res_orgs_current_delete(struct request *, struct response *);
+void res_orgs_encryption_get(struct request *, struct response *);
+void res_orgs_rotate_kek(struct request *, struct response *);
 void res_audit_list(struct request *, struct response *);
 void res_audit_export(struct request *, struct response *);
+void res_projects_list(struct request *, struct response *);
+void res_projects_get(struct request *, struct response *);
+void res_projects_create(struct request *, struct response *);
+void res_projects_delete(struct request *, struct response *);
+void res_environments_list(struct request *, struct response *);
+void res_environments_patch(struct request *, struct response *);
+void res_folders_list(struct request *, struct response *);
+void res_folders_create(struct request *, struct response *);
+void res_folders_patch(struct request *, struct response *);
+void res_folders_delete(struct request *, struct response *);
+void res_counts_get(struct request *, struct response *);
+void res_counts_env(struct request *, struct response *);
+void res_secrets_list(struct request *, struct response *);
+void res_secrets_get(struct request *, struct response *);
+void res_secrets_create(struct request *, struct response *);
+void res_secrets_patch(struct request *, struct response *);
+void res_secrets_delete(struct request *, struct response *);
+void res_secrets_rotate(struct request *, struct response *);
+void res_secrets_versions(struct request *, struct response *);
+void res_secrets_policy_get(struct request *, struct response *);
+void res_secrets_policy_set(struct request *, struct response *);
+void res_secrets_policy_delete(struct request *, struct response *);
+
+void res_secrets_export(struct request *, struct response *);
+void res_secrets_import(struct request *, struct response *);
+void res_shared_folders_list(struct request *, struct response *);
+void res_shared_folders_create(struct request *, struct response *);
+void res_shared_list(struct request *, struct response *);
+void res_shared_get(struct request *, struct response *);
+void res_shared_create(struct request *, struct response *);
+void res_shared_patch(struct request *, struct response *);
+void res_shared_delete(struct request *, struct response *);
+void res_shared_versions(struct request *, struct response *);
 
 #endif

@@ -146,6 +146,7 @@ fcgi_handle(FCGX_Request *fr, struct arena *a)
 	rq.remote_addr = param(fr, a, "REMOTE_ADDR");
 	rq.https = param(fr, a, "HTTPS");
 	rq.if_none_match = param(fr, a, "HTTP_IF_NONE_MATCH");
+	rq.idempotency_key = param(fr, a, "HTTP_IDEMPOTENCY_KEY");
 	rq.sec_fetch_site = param(fr, a, "HTTP_SEC_FETCH_SITE");
 	rq.sec_fetch_mode = param(fr, a, "HTTP_SEC_FETCH_MODE");
 	rq.sec_fetch_dest = param(fr, a, "HTTP_SEC_FETCH_DEST");

@@ -180,7 +180,8 @@ res_orgs_list_mine(struct request *rq, struct response *rs)
  * session's active org (slug derived from name when absent); 400 wrong
  * types, empty or long name; 401; 403 bad Origin; 409 SLUG_TAKEN; 413; 415;
  * 422 INVALID_SLUG; 500 when the audit event cannot be written (nothing is
- * kept); 503. */
+ * kept); 503 (also when the org's DEK, created in the same transaction,
+ * cannot be wrapped). */
 void
 res_orgs_create(struct request *rq, struct response *rs)
 {
@@ -225,6 +226,7 @@ res_orgs_create(struct request *rq, struct response *rs)
 	rq->actor.member_id = member_id;
 	rq->actor.role = ROLE_OWNER;
 	if ((st = orgs_session_set_active(rq->arena, rq->actor.session.id, g.id)) != DB_OK ||
+	    (st = keyring_create_org_key(rq->arena, g.id)) != DB_OK ||
 	    (st = app_audit(rq, "org.created", "organization", g.id, NULL, NULL,
 			    name_slug_json(rq->arena, g.name, g.slug))) != DB_OK) {
 		tx_fail(rs, st);
@@ -392,4 +394,79 @@ res_orgs_current_delete(struct request *rq, struct response *rs)
 		rq->actor.user_id);
 	rq->actor.session.active_org_id = NULL;
 	http_no_content(rs);
+}
+
+/* {provider,kekId,dekCreatedAt,wrappedAt} (+kmsKeyArn for kms). */
+static void
+answer_encryption(struct request *rq, struct response *rs, const struct keyring_state *k)
+{
+	cJSON *o = json_object(rq->arena);
+
+	cJSON_AddStringToObject(o, "provider", k->provider);
+	cJSON_AddStringToObject(o, "kekId", k->kek_id);
+	cJSON_AddStringToObject(o, "dekCreatedAt", k->dek_created_at);
+	cJSON_AddStringToObject(o, "wrappedAt", k->wrapped_at);
+	if (k->kms_key_arn != NULL)
+		cJSON_AddStringToObject(o, "kmsKeyArn", k->kms_key_arn);
+	http_json(rs, 200, o);
+}
+
+/* GET /v1/orgs/current/encryption: 200 the encryption state of the active
+ * org (org:read); an org older than the keyring gets its DEK now; 401; 403
+ * NO_ACTIVE_ORGANIZATION, NOT_A_MEMBER; 503. */
+void
+res_orgs_encryption_get(struct request *rq, struct response *rs)
+{
+	struct keyring_state k;
+	enum db_status st;
+
+	if (tx_begin(rs) < 0)
+		return;
+	if ((st = keyring_state(rq->arena, rq->actor.org_id, &k)) != DB_OK) {
+		tx_fail(rs, st);
+		return;
+	}
+	if (tx_commit(rs) < 0)
+		return;
+	answer_encryption(rq, rs, &k);
+}
+
+/* POST /v1/orgs/current/rotate-kek (no body, or {}): re-wraps every DEK
+ * version of the active org under the current KEK (the current master key,
+ * e.g. after MASTER_KEK_B64 changed and the old one moved to
+ * MASTER_KEK_PREVIOUS_B64); the DEK and the values do not change. 200 the
+ * new encryption state; audited org.kek_rotated {fromKekId,toKekId,
+ * dekVersions}; 400; 401; 403 bad Origin, NO_ACTIVE_ORGANIZATION,
+ * NOT_A_MEMBER, FORBIDDEN (org:security: owners); 413; 415; 500 when the
+ * audit event cannot be written (nothing is kept); 503 (PostgreSQL, or no
+ * configured key unwraps the DEK). */
+void
+res_orgs_rotate_kek(struct request *rq, struct response *rs)
+{
+	struct keyring_state k;
+	struct buf meta;
+	const char *from = NULL;
+	enum db_status st;
+	int count = 0;
+
+	if (tx_begin(rs) < 0)
+		return;
+	if ((st = keyring_rotate_kek(rq->arena, rq->actor.org_id, &k, &from, &count)) != DB_OK) {
+		tx_fail(rs, st);
+		return;
+	}
+	buf_init(&meta, rq->arena);
+	buf_puts(&meta, "{\"fromKekId\":");
+	buf_json_string(&meta, from, strlen(from));
+	buf_puts(&meta, ",\"toKekId\":");
+	buf_json_string(&meta, k.kek_id, strlen(k.kek_id));
+	buf_printf(&meta, ",\"dekVersions\":%d}", count);
+	if ((st = app_audit(rq, "org.kek_rotated", "organization", rq->actor.org_id, NULL, NULL,
+			    meta.data)) != DB_OK) {
+		tx_fail(rs, st);
+		return;
+	}
+	if (tx_commit(rs) < 0)
+		return;
+	answer_encryption(rq, rs, &k);
 }

@@ -105,6 +105,7 @@ worker_main(void)
 	}
 	FCGX_Free(&req, 1);
 	arena_free(a);
+	keyring_forget_all();
 	db_disconnect();
 	log_msg(LOG_DEBUG, "worker.exit", "worker drained and stopped");
 	exit(0);
@@ -420,6 +421,143 @@ cmd_audit_verify(int argc, char **argv)
 	return 0;
 }
 
+/* The value of --name ID or --name=ID among argv[2..], NULL when absent. */
+static const char *
+opt_value(int argc, char **argv, const char *name)
+{
+	size_t n = strlen(name);
+	int i;
+
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], name) == 0 && i + 1 < argc)
+			return argv[i + 1];
+		if (strncmp(argv[i], name, n) == 0 && argv[i][n] == '=')
+			return argv[i] + n + 1;
+	}
+	return NULL;
+}
+
+static void
+rekey_progress(void *ctx, const char *what, long long done, long long total)
+{
+	printf("rekey: org %s: %s: %lld/%lld re-encrypted\n", (const char *)ctx, what, done, total);
+	fflush(stdout);
+}
+
+/* shushd rekey --org ID [--batch N]: a fresh DEK for the org, every sealed
+ * value re-encrypted under it (online, in batches), the old DEK retired;
+ * an interrupted run is finished by the next. 0 done; 1 values left under
+ * an old DEK, or another rekey of the org is running; 2 usage, no such
+ * org, or PostgreSQL / KEK provider error. */
+static int
+cmd_rekey(int argc, char **argv)
+{
+	struct keyring_rekey_result res;
+	const char *org = opt_value(argc, argv, "--org"), *b = opt_value(argc, argv, "--batch");
+	struct arena *a;
+	enum db_status st;
+	long batch = 0;
+	char *end = NULL;
+
+	if (b != NULL) {
+		batch = strtol(b, &end, 10);
+		if (end == b || *end != '\0' || batch < 1 || batch > 10000)
+			org = NULL;
+	}
+	if (org == NULL || *org == '\0') {
+		fprintf(stderr, "usage: shushd rekey --org ORG_ID [--batch 1..10000]\n");
+		return 2;
+	}
+	a = arena_new(64 * 1024);
+	st = keyring_rekey(a, org, (int)batch, rekey_progress, (void *)org, &res);
+	arena_free(a);
+	keyring_forget_all();
+	if (st == DB_CONFLICT) {
+		fprintf(stderr, "shushd rekey: another rekey of org %s is running\n", org);
+		return 1;
+	}
+	if (st == DB_INVALID) {
+		fprintf(stderr, "shushd rekey: no organization %s\n", org);
+		return 2;
+	}
+	if (st != DB_OK) {
+		fprintf(stderr, "shushd rekey: failed (%s); run it again to resume\n",
+			db_status_name(st));
+		return 2;
+	}
+	if (res.remaining > 0) {
+		printf("INCOMPLETE: org %s: %lld value(s) re-encrypted under DEK version %d; %lld "
+		       "value(s) still under older versions (see the log), which are kept\n",
+		       org, res.reencrypted, res.to_version, res.remaining);
+		return 1;
+	}
+	printf("ok: org %s: DEK version %d -> %d, %lld value(s) re-encrypted, %d old version(s) "
+	       "retired\n",
+	       org, res.from_version, res.to_version, res.reencrypted, res.retired);
+	return 0;
+}
+
+static int
+rotate_one(struct arena *a, const char *org)
+{
+	struct keyring_state k;
+	const char *from = NULL;
+	int count = 0;
+	enum db_status st = keyring_rotate_kek_admin(a, org, &k, &from, &count);
+
+	if (st == DB_INVALID) {
+		fprintf(stderr, "shushd rotate-kek: no organization %s\n", org);
+		return -1;
+	}
+	if (st != DB_OK) {
+		fprintf(stderr, "shushd rotate-kek: org %s: failed (%s)\n", org, db_status_name(st));
+		return -1;
+	}
+	printf("ok: org %s: %d DEK version(s) re-wrapped, %s -> %s\n", org, count, from, k.kek_id);
+	return 0;
+}
+
+/* shushd rotate-kek --org ID | --all: re-wraps DEKs under the current
+ * master key (after MASTER_KEK_B64 changed and the old key moved to
+ * MASTER_KEK_PREVIOUS_B64); once every org is done, the old key can go.
+ * 0 all done, 1 some failed, 2 usage. */
+static int
+cmd_rotate_kek(int argc, char **argv)
+{
+	const char *org = opt_value(argc, argv, "--org"), *after = "";
+	struct arena *a;
+	int all = 0, i, n, failed = 0;
+
+	for (i = 2; i < argc; i++)
+		all |= strcmp(argv[i], "--all") == 0;
+	if ((org == NULL || *org == '\0') == !all) {
+		fprintf(stderr, "usage: shushd rotate-kek --org ORG_ID | --all\n");
+		return 2;
+	}
+	a = arena_new(64 * 1024);
+	if (!all) {
+		failed = rotate_one(a, org) < 0;
+	} else {
+		for (;;) {
+			const char **ids;
+
+			if (keyring_list_orgs(a, after, 100, &ids, &n) != DB_OK) {
+				fprintf(stderr, "shushd rotate-kek: cannot list orgs\n");
+				failed = 1;
+				break;
+			}
+			if (n == 0)
+				break;
+			for (i = 0; i < n; i++)
+				failed |= rotate_one(a, ids[i]) < 0;
+			after = arena_strdup(a, ids[n - 1]);
+		}
+	}
+	arena_free(a);
+	keyring_forget_all();
+	return failed ? 1 : 0;
+}
+
 static int
 cmd_routes(void)
 {
@@ -444,6 +582,10 @@ usage(void)
 		"       shushd routes      print the route table\n"
 		"       shushd audit-verify --org ID\n"
 		"                          re-compute an org's audit hash chain\n"
+		"       shushd rekey --org ID [--batch N]\n"
+		"                          re-encrypt an org's values under a fresh data key\n"
+		"       shushd rotate-kek --org ID | --all\n"
+		"                          re-wrap data keys under the current MASTER_KEK_B64\n"
 		"       shushd version\n"
 		"Configuration comes from the environment; see README.md.\n");
 }
@@ -475,6 +617,10 @@ main(int argc, char **argv)
 		return cmd_migrate();
 	if (strcmp(cmd, "audit-verify") == 0)
 		return cmd_audit_verify(argc, argv);
+	if (strcmp(cmd, "rekey") == 0)
+		return cmd_rekey(argc, argv);
+	if (strcmp(cmd, "rotate-kek") == 0)
+		return cmd_rotate_kek(argc, argv);
 	if (strcmp(cmd, "serve") == 0)
 		return serve();
 	usage();

@@ -46,6 +46,8 @@ const struct config_def config_defs[CFG__MAX] = {
 	 "smtp(s)://user:pass@host:port for invitation mail (unset: outbox table)"},
 	{CFG_SMTP_FROM, "SMTP_FROM", CONFIG_STRING, "shush@localhost", 0, 0, 3, 320,
 	 "sender address of outgoing mail"},
+	{CFG_DEK_CACHE_SECONDS, "SHUSH_DEK_CACHE_SECONDS", CONFIG_INT, "300", 0, 0, 0, 3600,
+	 "seconds an unwrapped org data key stays cached in a worker (0: never cached)"},
 };
 
 static const char *values[CFG__MAX];

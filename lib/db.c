@@ -258,3 +258,33 @@ db_simple(const char *sql, char *err, size_t errlen)
 	PQclear(res);
 	return st;
 }
+
+const char *
+db_bytea_param(struct arena *a, const void *p, size_t n)
+{
+	char *out = arena_alloc(a, 2 * n + 3);
+
+	out[0] = '\\';
+	out[1] = 'x';
+	crypto_hex(p, n, out + 2);
+	return out;
+}
+
+int
+db_bytea_value(const char *text, struct buf *out)
+{
+	size_t n;
+	unsigned char *bytes;
+
+	out->len = 0;
+	if (text == NULL || text[0] != '\\' || text[1] != 'x')
+		return -1;
+	n = strlen(text + 2);
+	if (n % 2 != 0)
+		return -1;
+	bytes = arena_alloc(out->arena, n / 2 + 1);
+	if (crypto_unhex(text + 2, n, bytes, n / 2 + 1) < 0)
+		return -1;
+	buf_append(out, bytes, n / 2);
+	return 0;
+}

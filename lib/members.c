@@ -122,97 +122,7 @@ static struct db_stmt st_inv_set_status = {
 	"RETURNING " INV_COLS,
 	3, 0};
 
-/* ------------------------------------------------------------- cursors */
-/* Opaque to clients: base64url (no padding) of "<sort key>|<id>", the sort
- * key being the row's createdAt to the microsecond. */
-
-#define CURSOR_MAX 256
-#define KEY_LEN 27 /* 2026-11-28T12:00:00.000000Z */
-
-static const char *
-cursor_encode(struct arena *a, const char *key, const char *id)
-{
-	const char *raw = arena_printf(a, "%s|%s", key, id);
-	size_t n = strlen(raw);
-	char *out = arena_alloc(a, 4 * ((n + 2) / 3) + 1);
-	size_t len = crypto_b64_encode((const unsigned char *)raw, n, out), i;
-
-	for (i = 0; i < len; i++) {
-		if (out[i] == '+')
-			out[i] = '-';
-		else if (out[i] == '/')
-			out[i] = '_';
-		else if (out[i] == '=')
-			out[i] = '\0';
-	}
-	return out;
-}
-
-static int
-key_valid(const char *k, size_t n)
-{
-	static const char shape[] = "dddd-dd-ddTdd:dd:dd.ddddddZ";
-	size_t i;
-
-	if (n != KEY_LEN)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (shape[i] == 'd' ? !(k[i] >= '0' && k[i] <= '9') : k[i] != shape[i])
-			return 0;
-	return 1;
-}
-
-static int
-id_char(char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '_';
-}
-
-/* -1 for anything this module did not hand out. */
-static int
-cursor_decode(struct arena *a, const char *cursor, const char **key, const char **id)
-{
-	size_t n = strlen(cursor), i, m;
-	char *std, *raw, *bar;
-	long len;
-
-	if (n == 0 || n > CURSOR_MAX || n % 4 == 1)
-		return -1;
-	std = arena_alloc(a, n + 4);
-	for (i = 0; i < n; i++) {
-		char c = cursor[i];
-
-		if (c == '-')
-			c = '+';
-		else if (c == '_')
-			c = '/';
-		else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			   (c >= '0' && c <= '9')))
-			return -1;
-		std[i] = c;
-	}
-	while (i % 4 != 0)
-		std[i++] = '=';
-	raw = arena_alloc(a, 3 * (i / 4) + 4);
-	len = crypto_b64_decode(std, i, (unsigned char *)raw, 3 * (i / 4) + 3);
-	if (len <= 0)
-		return -1;
-	raw[len] = '\0';
-	if (memchr(raw, '\0', (size_t)len) != NULL || (bar = strchr(raw, '|')) == NULL ||
-	    !key_valid(raw, (size_t)(bar - raw)))
-		return -1;
-	m = strlen(bar + 1);
-	if (m == 0 || m > 64)
-		return -1;
-	for (i = 0; i < m; i++)
-		if (!id_char(bar[1 + i]))
-			return -1;
-	*bar = '\0';
-	*key = raw;
-	*id = bar + 1;
-	return 0;
-}
+/* Cursors: lib/cursor.c. */
 
 /* --------------------------------------------------------------- rows */
 
@@ -253,7 +163,7 @@ page(struct arena *a, struct db_stmt *st, const char *org_id, int limit, const c
 	*next = NULL;
 	if (limit < 1)
 		return DB_INVALID;
-	if (cursor != NULL && cursor_decode(a, cursor, &key, &id) < 0)
+	if (cursor != NULL && cursor_decode_stamp(a, cursor, &key, &id) < 0)
 		return DB_INVALID;
 	snprintf(lim, sizeof(lim), "%d", limit + 1);
 	params[0] = org_id;
@@ -264,7 +174,7 @@ page(struct arena *a, struct db_stmt *st, const char *org_id, int limit, const c
 		return r->status;
 	*n = r->rows > limit ? limit : r->rows;
 	if (r->rows > limit)
-		*next = cursor_encode(a, db_get(r, *n - 1, key_col), db_get(r, *n - 1, id_col));
+		*next = cursor_encode_stamp(a, db_get(r, *n - 1, key_col), db_get(r, *n - 1, id_col));
 	return DB_OK;
 }
 

@@ -55,6 +55,41 @@ void buf_json_string(struct buf *b, const char *s, size_t n);
  * header does not need cJSON). -1 for NaN/Infinity or an invalid value. */
 int jcs_write(struct buf *b, const void *cjson_value);
 
+/* --------------------------------------------------------------- dotenv */
+/* Import and export (API.md §5, lib/dotenv.c documents the grammar). */
+#define DOTENV_MAX_KEY 256             /* ^[A-Za-z_][A-Za-z0-9_]{0,255}$ */
+#define DOTENV_MAX_VALUE 65536         /* bytes of a value, after unquoting */
+#define DOTENV_MAX_PAIRS 10000
+#define DOTENV_MAX_TEXT (16u << 20)    /* bytes of a whole file */
+
+struct dotenv_pair {
+	const char *key;
+	const char *value; /* UTF-8 without NUL, value_len bytes (parsed ones are
+			    * NUL-terminated too; NULL is "" to the writers) */
+	size_t value_len;
+	int line;          /* 1-based line of the (last) assignment; 0 if unknown */
+};
+
+/* 1 when key matches ^[A-Za-z_][A-Za-z0-9_]{0,255}$. */
+int dotenv_key_valid(const char *key);
+/* Parses a dotenv file into arena pairs, in the order keys first appear;
+ * a repeated key keeps its first place and takes its last value (last
+ * wins). -1 on the first malformed line: *bad_line is its 1-based number,
+ * *why a short reason (a constant, never a value), *pairs NULL, *count 0.
+ * On success *pairs is never NULL (even for an empty file). */
+int dotenv_parse(struct arena *a, const char *text, size_t n, struct dotenv_pair **pairs,
+		 size_t *count, int *bad_line, const char **why);
+/* Serialisers, keys sorted (bytewise); line is ignored. -1, with nothing
+ * appended, for an invalid key, a repeated key, or a value that is not
+ * UTF-8 without NUL. json: one flat object {"KEY":"value",...}. shell:
+ * "export KEY='...'" lines ('\'' for a quote): sh and bash yield every
+ * value byte for byte and execute nothing. dotenv: KEY=value lines that
+ * dotenv_parse reads back exactly, quoted per value so that the npm dotenv
+ * package reads them too wherever it can represent the value. */
+int dotenv_write_json(struct buf *b, const struct dotenv_pair *pairs, size_t count);
+int dotenv_write_shell(struct buf *b, const struct dotenv_pair *pairs, size_t count);
+int dotenv_write_dotenv(struct buf *b, const struct dotenv_pair *pairs, size_t count);
+
 /* --------------------------------------------------------------- config */
 /* Table-driven configuration from the environment (see config.c). */
 enum config_key {
@@ -74,6 +109,7 @@ enum config_key {
 	CFG_DB_TIMEOUT,
 	CFG_SMTP_URL,
 	CFG_SMTP_FROM,
+	CFG_DEK_CACHE_SECONDS,
 	CFG__MAX
 };
 
@@ -210,10 +246,71 @@ int time_parse_pg(const char *s, int64_t *unix_ms);
 #define ID_LEN 32
 void id_new(char out[ID_LEN + 1]);
 
+/* 1 when s could be an id of ours (1..64 of [A-Za-z0-9_-]): anything else
+ * is a miss without asking the database. */
+#define ID_PLAUSIBLE_MAX 64
+int id_plausible(const char *s);
+
+/* --------------------------------------------------------------- cursor */
+/* Keyset cursors: base64url of the last row's sort key. decode: NULL for
+ * anything encode did not make. The stamp forms carry "createdAt to the
+ * microsecond|id". */
+const char *cursor_encode(struct arena *a, const char *raw);
+char *cursor_decode(struct arena *a, const char *cursor);
+const char *cursor_encode_stamp(struct arena *a, const char *stamp, const char *id);
+int cursor_decode_stamp(struct arena *a, const char *cursor, const char **stamp,
+			const char **id);
+
 /* ------------------------------------------------------------ ratelimit */
 /* Fixed one-minute windows in Redis, with a per-process fallback when Redis
  * is down. Returns 0 allowed, or the seconds to wait. limit 0 = unlimited. */
 int ratelimit_hit(const char *bucket, const char *who, long limit);
+
+/* ---------------------------------------------------------- idempotency */
+/* Idempotency-Key (API.md §1): the first answer to a mutating request,
+ * kept per (user, key) for 24 h in idempotency_key (lib/idempotency.c). */
+#define IDEM_KEY_MAX 255
+
+/* 1 when key is 1..IDEM_KEY_MAX printable ASCII characters (0x20..0x7e). */
+int idem_key_valid(const char *key);
+/* Hex SHA-256 of the request body (NULL or empty: of ""). */
+void idem_body_hash(const void *body, size_t n, char out[65]);
+
+/* What a key is bound to: the user, and the request it first came with. */
+struct idem_request {
+	const char *user_id, *key, *method, *path, *body_sha256;
+};
+
+enum idem_state {
+	IDEM_CLAIMED,  /* the key is ours: run the handler, then store or release */
+	IDEM_PENDING,  /* another request holds it and has not answered yet */
+	IDEM_DONE,     /* answered before: replay status, headers, body */
+	IDEM_MISMATCH  /* the key came with another method, path or body */
+};
+
+struct idem_record {
+	enum idem_state state;
+	const char *claim;        /* IDEM_CLAIMED: the claim's token */
+	int status;               /* IDEM_DONE: the stored answer… */
+	const char *content_type; /* NULL when none */
+	const char *headers;      /* JSON array of [name, value] pairs */
+	unsigned char *body;
+	size_t body_len;
+};
+
+/* Claims the key (a pending row, committed at once; rows older than 24 h
+ * and abandoned claims count as absent), or says who holds it. Runs outside
+ * any transaction. */
+enum db_status idem_claim(struct arena *a, const struct idem_request *r, struct idem_record *out);
+/* Fills our claim with the answer (after the handler committed). */
+enum db_status idem_store(struct arena *a, const struct idem_request *r, const char *claim,
+			  int status, const char *content_type, const char *headers_json,
+			  const void *body, size_t n);
+/* Gives the claim up (the answer is not to be kept: 5xx), so a retry runs. */
+enum db_status idem_release(struct arena *a, const struct idem_request *r, const char *claim);
+/* Deletes one bounded batch of rows older than 24 h, at most once a minute
+ * per process (*deleted 0 otherwise). */
+enum db_status idem_sweep(struct arena *a, int *deleted);
 
 /* ----------------------------------------------------------------- rbac */
 /* Permissions of API.md §3; PERM_NONE for routes any authenticated actor
@@ -315,6 +412,466 @@ enum db_status orgs_session_set_active(struct arena *a, const char *session_id,
  * it; o->id NULL (and nothing changed) otherwise. */
 enum db_status orgs_switch(struct arena *a, const char *session_id, const char *user_id,
 			   const char *org_id, struct org *o);
+
+/* ------------------------------------------------------------- projects */
+/* Projects, their environments (with inheritance) and folders (006_vault.sql).
+ * Every call takes the org: a project, environment or folder of another org
+ * is not found, exactly like a missing one. Rows as strings; timestamps
+ * already in the API's format. */
+struct project {
+	const char *id, *name, *slug, *description, *created_at; /* description may be NULL */
+};
+
+struct environment {
+	const char *id, *slug, *name;
+	const char **parents; /* slugs, in inheritance order */
+	int nparents;
+	int position;
+	long long generation;
+};
+
+struct folder {
+	const char *id, *name, *parent_id, *path; /* parent_id NULL at the top; path "/a/b" */
+};
+
+/* Project slugs follow the org slug rule (orgs_slug_valid), unique per org. */
+#define PROJECT_NAME_MAX 128 /* characters */
+#define PROJECT_DESCRIPTION_MAX 1024 /* characters */
+#define ENV_SLUG_MAX 48  /* environment slugs: the org slug rule, 1..48 chars */
+#define ENV_MAX 64       /* environments per project */
+#define FOLDER_NAME_MAX 128 /* characters, no '/' */
+
+/* One project of the org; p->id NULL when none. */
+enum db_status projects_get(struct arena *a, const char *org_id, const char *project_id,
+			    struct project *p);
+/* Same, inside the caller's transaction, and locks the project row FOR
+ * SHARE (FOR UPDATE when exclusive) so it cannot be deleted until commit. */
+enum db_status projects_lock(struct arena *a, const char *org_id, const char *project_id,
+			     int exclusive, struct project *p);
+/* Keyset page, oldest first (created_at, id): at most limit rows into items
+ * (room for limit); *next the opaque cursor of the next page, NULL on the
+ * last; DB_INVALID for a cursor this module did not hand out. */
+enum db_status projects_list(struct arena *a, const char *org_id, int limit, const char *cursor,
+			     struct project *items, int *n, const char **next);
+/* Creates the project with development, staging and production (in that
+ * order, no parents), inside the caller's transaction; DB_CONFLICT when
+ * the slug is taken in the org (the transaction is still usable then).
+ * The environments come back in *envs (arena array of *nenvs). */
+enum db_status projects_create(struct arena *a, const char *org_id, const char *name,
+			       const char *slug, const char *description, struct project *p,
+			       struct environment **envs, int *nenvs);
+/* Deletes the project and everything in it; *deleted 0 when none. */
+enum db_status projects_delete(struct arena *a, const char *org_id, const char *project_id,
+			       int *deleted);
+
+/* The project's environments in position order (arena array); *n 0 when the
+ * project has none (or is not the org's). */
+enum db_status environments_list(struct arena *a, const char *org_id, const char *project_id,
+				 struct environment **items, int *n);
+/* The environments of several projects at once (a page of projects), in
+ * (project, position) order: project_of[i] is the project of items[i]. */
+enum db_status environments_list_many(struct arena *a, const char *org_id,
+				      const char *const *project_ids, int nprojects,
+				      struct environment **items, const char ***project_of,
+				      int *n);
+/* One environment by slug; e->id NULL when none. */
+enum db_status environments_get(struct arena *a, const char *org_id, const char *project_id,
+				const char *slug, struct environment *e);
+/* Where a value of environment env_slug is looked up, in order: the
+ * environment itself, then its parents in order, recursively, depth first,
+ * each environment once (a slug already met is skipped). *order is an arena
+ * array of *n environments (id, slug… as in environments_list), [0] being
+ * env_slug itself; *n 0 when the project or environment does not exist.
+ * The first of them holding a value is the value's source environment. */
+enum db_status environments_resolution_order(struct arena *a, const char *org_id,
+					     const char *project_id, const char *env_slug,
+					     struct environment **order, int *n);
+/* The same walk over an already loaded list (no database): indexes into
+ * envs, start first; returns how many were written into order (room for n). */
+int environments_resolve(const struct environment *envs, int n, int start, int *order);
+/* -1 when the parents graph of envs has no cycle (parents naming a slug not
+ * in envs are ignored), else the index of an environment on a cycle. */
+int environments_find_cycle(const struct environment *envs, int n);
+/* Bumps the generation of every environment of the project (whatever
+ * changed, runtime caches of any of them re-resolve); inside the caller's
+ * transaction, after a write that changes what some environment resolves to. */
+enum db_status environments_bump_generation(struct arena *a, const char *org_id,
+					    const char *project_id);
+
+/* 1 when slug is an environment slug: 1..48 of a-z, 0-9 and '-', starting
+ * and ending with a letter or digit. */
+int environments_slug_valid(const char *slug);
+/* Serialises environment changes of the project until commit (a
+ * transaction-scoped advisory lock): two PATCHes cannot together make a
+ * cycle that neither makes alone. */
+enum db_status environments_serialize(struct arena *a, const char *project_id);
+/* Inserts an environment (parents: slugs, nparents of them); DB_CONFLICT
+ * when the slug exists in the project. */
+enum db_status environments_create(struct arena *a, const char *org_id, const char *project_id,
+				   const char *slug, const char *name, const char *const *parents,
+				   int nparents, int position);
+/* Sets name (NULL: unchanged) and/or parents (set_parents 0: unchanged). */
+enum db_status environments_update(struct arena *a, const char *org_id, const char *project_id,
+				   const char *slug, const char *name, int set_parents,
+				   const char *const *parents, int nparents);
+
+/* One folder of the project, with its path; f->id NULL when none. */
+enum db_status folders_get(struct arena *a, const char *org_id, const char *project_id,
+			   const char *folder_id, struct folder *f);
+/* Every folder of the project with its path, in path order (arena array). */
+enum db_status folders_list(struct arena *a, const char *org_id, const char *project_id,
+			    struct folder **items, int *n);
+/* Serialises structural folder changes (create, move, delete) of the
+ * project until commit, so no two moves make a cycle together. */
+enum db_status folders_serialize(struct arena *a, const char *project_id);
+/* Creates a folder under parent_id (NULL: at the top); f->id NULL when the
+ * parent is not a folder of the project; DB_CONFLICT when a sibling has the
+ * name (the transaction is still usable then). */
+enum db_status folders_create(struct arena *a, const char *org_id, const char *project_id,
+			      const char *parent_id, const char *name, struct folder *f);
+/* Locks the folder FOR UPDATE (secrets and subfolders cannot be added to it
+ * until commit) and counts everything below it; f->id NULL when none. */
+enum db_status folders_lock(struct arena *a, const char *org_id, const char *project_id,
+			    const char *folder_id, struct folder *f, long *subfolders,
+			    long *secrets);
+/* *yes 1 when candidate is folder_id itself or one of its descendants. */
+enum db_status folders_is_within(struct arena *a, const char *org_id, const char *folder_id,
+				 const char *candidate, int *yes);
+/* Renames (name NULL: unchanged) and/or moves (set_parent: to parent_id,
+ * NULL the top); f gets the folder as it is now; DB_CONFLICT on a sibling
+ * with the name (the transaction is still usable then). */
+enum db_status folders_update(struct arena *a, const char *org_id, const char *project_id,
+			      const char *folder_id, const char *name, int set_parent,
+			      const char *parent_id, struct folder *f);
+/* Deletes the folder with everything below it (subfolders, secrets). */
+enum db_status folders_delete(struct arena *a, const char *org_id, const char *project_id,
+			      const char *folder_id, int *deleted);
+
+/* GET …/counts. apiKeys, webhooks and integrations stay 0 until their
+ * tables exist. */
+struct project_counts {
+	long secrets, folders, environments, api_keys, webhooks, integrations;
+};
+enum db_status projects_counts(struct arena *a, const char *org_id, const char *project_id,
+			       struct project_counts *c);
+/* Secrets with a value set (not inherited) in each environment, in
+ * position order: slugs[i], counts[i] (arena arrays). */
+enum db_status environments_secret_counts(struct arena *a, const char *org_id,
+					  const char *project_id, const char ***slugs,
+					  long **counts, int *n);
+
+/* -------------------------------------------------------------- secrets */
+/* Project secrets with per-environment versioned values (006_vault.sql).
+ * Every call takes the org and the project: a secret of another org or
+ * project is not found, exactly like a missing one. Values are sealed with
+ * keyring_seal under additional data binding org, project, secret,
+ * environment and version (keyring_aad); only ciphertext reaches the
+ * database. Rows as strings; timestamps already in the API's format. */
+#define SECRET_KEY_MAX 256            /* ^[A-Za-z_][A-Za-z0-9_]{0,255}$ */
+#define SECRET_VALUE_MAX (64 * 1024)  /* bytes of UTF-8, no NUL */
+#define SECRET_NOTE_MAX 1024          /* characters */
+#define SECRET_TAGS_MAX 32
+#define SECRET_TAG_MAX 64             /* characters */
+#define SECRET_POLICY_DAYS_MAX 3650
+
+/* The current value of a secret in one environment. */
+struct secret_value {
+	const char *environment_id, *environment; /* id and slug */
+	int position;                             /* the environment's */
+	int version;
+	const char *updated_at, *updated_by;
+	const char *sealed; /* bytea text of the ciphertext; NULL unless asked for */
+	const char *value;  /* the plaintext, once the caller opened it (secrets_open) */
+};
+
+struct secret {
+	const char *id, *project_id, *key, *folder_id, *note; /* folder_id may be NULL */
+	const char *tags_json;                                /* a JSON array of strings */
+	const char *last_rotated_at, *created_at;             /* last_rotated_at may be NULL */
+	struct secret_value *values; /* environment order; see secrets_load_values */
+	int nvalues;
+};
+
+struct secret_version {
+	const char *environment_id, *environment;
+	int version;
+	const char *created_at, *created_by;
+	const char *sealed; /* bytea text */
+	const char *value;  /* the plaintext, once the caller opened it */
+};
+
+struct secret_policy {
+	int interval_days; /* 0: none */
+	const char *next_due_at;
+};
+
+/* 1 when key matches ^[A-Za-z_][A-Za-z0-9_]{0,255}$. */
+int secrets_key_valid(const char *key);
+/* Keyset page by key (bytewise), at most limit rows into items (room for
+ * limit); folder_id NULL for any; *next NULL on the last page; DB_INVALID
+ * for a cursor this module did not hand out. Values are not loaded. */
+enum db_status secrets_list(struct arena *a, const char *org_id, const char *project_id,
+			    const char *folder_id, int limit, const char *cursor,
+			    struct secret *items, int *n, const char **next);
+/* Loads the current values of n secrets (one project), in environment
+ * order; environment_id NULL for all; sealed 1 to fetch the ciphertexts. */
+enum db_status secrets_load_values(struct arena *a, const char *org_id, struct secret *items,
+				   int n, const char *environment_id, int sealed);
+/* One secret, without values; lock 1 takes its row FOR UPDATE (every
+ * writer of the secret does, so writers serialise); s->id NULL when none. */
+enum db_status secrets_get(struct arena *a, const char *org_id, const char *project_id,
+			   const char *id, int lock, struct secret *s);
+/* Creates a secret without values; DB_CONFLICT when the key is taken in the
+ * project (the transaction is aborted then). tags_json: a JSON array of
+ * strings, or NULL for none. */
+enum db_status secrets_create(struct arena *a, const char *org_id, const char *project_id,
+			      const char *key, const char *folder_id, const char *note,
+			      const char *tags_json, struct secret *s);
+/* Changes what is given (NULL: unchanged; folder changes when set_folder,
+ * to folder_id, NULL being none); s->id NULL when none; DB_CONFLICT when
+ * the new key is taken. */
+enum db_status secrets_update(struct arena *a, const char *org_id, const char *project_id,
+			      const char *id, const char *key, const char *note,
+			      const char *tags_json, int set_folder, const char *folder_id,
+			      struct secret *s);
+/* Writes a new version of the secret's value in an environment, sealed:
+ * the version is the highest ever written there + 1. The caller holds the
+ * secret's row lock (secrets_get with lock). *version gets it. */
+enum db_status secrets_write_value(struct arena *a, const char *org_id, const char *project_id,
+				   const char *secret_id, const char *environment_id,
+				   const char *user_id, const char *value, size_t n, int *version);
+/* Removes the secret's value in an environment (its versions stay);
+ * *removed 0 when it had none. */
+enum db_status secrets_remove_value(struct arena *a, const char *org_id, const char *secret_id,
+				    const char *environment_id, int *removed);
+/* Opens a sealed value of the secret (bytea text as loaded) into out;
+ * DB_INVALID when it does not open there (moved, tampered, malformed). */
+enum db_status secrets_open(struct arena *a, const char *org_id, const char *project_id,
+			    const char *secret_id, const char *environment_id, int version,
+			    const char *sealed, struct buf *out);
+/* Deletes the secret with its values, versions and policy; *key gets its
+ * key, NULL when there was none. */
+enum db_status secrets_delete(struct arena *a, const char *org_id, const char *project_id,
+			      const char *id, const char **key);
+/* Marks the secret rotated now and moves its policy's next due date to
+ * now + interval; s->id NULL when none. */
+enum db_status secrets_rotate(struct arena *a, const char *org_id, const char *project_id,
+			      const char *id, struct secret *s);
+/* Versions, newest first (a version's created_at is taken under the
+ * secret's lock, so it grows with the version), with their ciphertexts;
+ * environment_id NULL for all; keyset pages as secrets_list. */
+enum db_status secrets_versions(struct arena *a, const char *org_id, const char *secret_id,
+				const char *environment_id, int limit, const char *cursor,
+				struct secret_version *items, int *n, const char **next);
+/* The secret's rotation policy; p->interval_days 0 when none. */
+enum db_status secrets_policy_get(struct arena *a, const char *org_id, const char *secret_id,
+				  struct secret_policy *p);
+/* Sets it: next due interval_days after the last rotation (or creation). */
+enum db_status secrets_policy_set(struct arena *a, const char *org_id, const char *secret_id,
+				  int interval_days, struct secret_policy *p);
+enum db_status secrets_policy_delete(struct arena *a, const char *org_id, const char *secret_id,
+				     int *deleted);
+
+/* One key of a resolved environment: its value and where it came from. */
+struct secret_resolved {
+	const char *key, *secret_id;
+	const char *environment_id, *environment; /* the source environment */
+	int version;
+	const char *value;
+	size_t value_len;
+};
+/* The resolved view of an environment (order from
+ * environments_resolution_order): every key with the value of the first
+ * environment in order that has one, keys sorted bytewise, values opened. */
+enum db_status secrets_resolve(struct arena *a, const char *org_id, const char *project_id,
+			       const struct environment *order, int n,
+			       struct secret_resolved **out, size_t *count);
+
+enum secrets_import_result { SECRETS_CREATED, SECRETS_UPDATED, SECRETS_UNCHANGED };
+/* Sets key's value in one environment as an import does: creates the
+ * secret when the project has no such key, writes a new version when the
+ * value differs, nothing when it is the same. Inside the caller's
+ * transaction (it locks the secret's row). */
+enum db_status secrets_import_one(struct arena *a, const char *org_id, const char *project_id,
+				  const char *environment_id, const char *user_id,
+				  const char *key, const char *value, size_t n,
+				  enum secrets_import_result *result);
+
+/* ------------------------------------------------------- shared secrets */
+/* Org-wide shared secrets and their folders (006_vault.sql shared_*): one
+ * value per secret, versioned. Every call takes the org: an id of another
+ * org is not found, exactly like a missing one. Values are sealed with
+ * keyring_seal under keyring_aad_shared (org, shared secret, version); only
+ * ciphertext reaches the database. Keys and value limits as project
+ * secrets (secrets_key_valid, SECRET_VALUE_MAX, SECRET_NOTE_MAX); keys are
+ * unique per org. Folders are struct folder (path "/a/b"). Rows as
+ * strings; timestamps already in the API's format. */
+struct shared_secret {
+	const char *id, *key, *folder_id, *note, *created_at, *updated_at;
+	int version;        /* the current version */
+	const char *sealed; /* the current version's bytea text, when loaded */
+	const char *value;  /* the plaintext, once the caller opened it */
+};
+struct shared_secret_version {
+	int version;
+	const char *created_at, *created_by;
+	const char *sealed; /* bytea text */
+	const char *value;  /* once opened */
+};
+
+/* Every shared folder of the org with its path, in path order (arena array). */
+enum db_status shared_folders_list(struct arena *a, const char *org_id, struct folder **items,
+				   int *n);
+/* One shared folder of the org, with its path; f->id NULL when none. */
+enum db_status shared_folders_get(struct arena *a, const char *org_id, const char *folder_id,
+				  struct folder *f);
+/* Creates a shared folder under parent_id (NULL: at the top); f->id NULL
+ * when the parent is not a shared folder of the org; DB_CONFLICT when a
+ * sibling has the name (the transaction is still usable then). */
+enum db_status shared_folders_create(struct arena *a, const char *org_id, const char *parent_id,
+				     const char *name, struct folder *f);
+/* Keyset page by key (bytewise): at most limit rows into items (room for
+ * limit); folder_id NULL for all; sealed 1 loads each current value's
+ * ciphertext (s->sealed). DB_INVALID for a cursor not handed out here. */
+enum db_status shared_list(struct arena *a, const char *org_id, const char *folder_id,
+			   int limit, const char *cursor, int sealed, struct shared_secret *items,
+			   int *n, const char **next);
+/* One shared secret; lock 1 takes its row FOR UPDATE (writers serialise
+ * there); sealed 1 loads the current value's ciphertext. s->id NULL when
+ * none. */
+enum db_status shared_get(struct arena *a, const char *org_id, const char *id, int lock,
+			  int sealed, struct shared_secret *s);
+/* Inserts the secret with value as version 1 (by user_id); DB_CONFLICT
+ * when the key is taken in the org. s gets the row. */
+enum db_status shared_create(struct arena *a, const char *org_id, const char *user_id,
+			     const char *key, const char *folder_id, const char *note,
+			     const char *value, size_t n, struct shared_secret *s);
+/* Sets key and note (NULL: unchanged) and the folder (set_folder: to
+ * folder_id, NULL none), and, when value is not NULL, writes it as the next
+ * version; call with the row locked (shared_get lock 1). s gets the row as
+ * it is now; DB_CONFLICT when the new key is taken. */
+enum db_status shared_update(struct arena *a, const char *org_id, const char *id,
+			     const char *user_id, const char *key, const char *note,
+			     int set_folder, const char *folder_id, const char *value, size_t n,
+			     struct shared_secret *s);
+/* Deletes it with its versions; *key the deleted key, NULL when none. */
+enum db_status shared_delete(struct arena *a, const char *org_id, const char *id,
+			     const char **key);
+/* Versions newest first, keyset pages (cursor as handed out in *next). */
+enum db_status shared_versions(struct arena *a, const char *org_id, const char *id, int limit,
+			       const char *cursor, struct shared_secret_version *items, int *n,
+			       const char **next);
+/* Opens a stored value of (id, version); DB_INVALID when it does not
+ * authenticate there (moved or tampered ciphertext). */
+enum db_status shared_open(struct arena *a, const char *org_id, const char *id, int version,
+			   const char *sealed, struct buf *out);
+
+/* -------------------------------------------------------------- keyring */
+/* Each org has a 256-bit data key (DEK), wrapped by a key-encryption key
+ * (KEK) from a provider (the master key now; AWS KMS later). Values are
+ * sealed with AES-256-GCM under the DEK with a fresh 96-bit nonce and
+ * additional data binding them to their place (see keyring_aad), so a
+ * ciphertext copied elsewhere fails to open. Unwrapped DEKs are cached per
+ * process for a bounded time in memory excluded from core dumps. */
+
+/* Creates and stores the org's first DEK, inside the caller's transaction. */
+enum db_status keyring_create_org_key(struct arena *a, const char *org_id);
+/* Seals plaintext for org_id with additional data aad; out gets the
+ * self-describing ciphertext (format version, DEK version, nonce, data,
+ * tag) as bytes. DB_UNAVAILABLE when the KEK provider or database is down. */
+enum db_status keyring_seal(struct arena *a, const char *org_id, const void *aad, size_t aadlen,
+			    const void *plaintext, size_t n, struct buf *out);
+/* Opens what keyring_seal made; DB_INVALID when it does not authenticate
+ * (wrong place, tampered), DB_UNAVAILABLE when the key is unreachable. */
+enum db_status keyring_open(struct arena *a, const char *org_id, const void *aad, size_t aadlen,
+			    const void *ciphertext, size_t n, struct buf *out);
+/* The additional data of a secret value: org, project, secret, environment
+ * and version, length-prefixed so no two places share a string. */
+void keyring_aad(struct buf *out, const char *org_id, const char *project_id,
+		 const char *secret_id, const char *environment_id, int version);
+/* Drops every cached DEK (wiped). */
+void keyring_forget_all(void);
+/* The additional data of a shared secret's value: org, shared secret and
+ * version, length-prefixed, in a domain apart from keyring_aad's. */
+void keyring_aad_shared(struct buf *out, const char *org_id, const char *shared_secret_id,
+			int version);
+
+#define KEYRING_DEK_LEN 32
+#define KEYRING_FORMAT 1      /* first byte of every sealed value */
+#define KEYRING_HEADER_LEN 5  /* format version, DEK version (big-endian) */
+#define KEYRING_NONCE_LEN 12
+#define KEYRING_TAG_LEN 16
+#define KEYRING_OVERHEAD (KEYRING_HEADER_LEN + KEYRING_NONCE_LEN + KEYRING_TAG_LEN)
+#define KEYRING_VALUE_MAX (64 * 1024) /* plaintext bytes keyring_seal accepts */
+#define KEYRING_WRAPPED_LEN (KEYRING_NONCE_LEN + KEYRING_DEK_LEN + KEYRING_TAG_LEN)
+#define KEYRING_KEK_ID_MAX 64
+
+/* An org's encryption state (API.md §4 "Encryption state"), strings in
+ * the arena, timestamps in the API's format; kms_key_arn NULL unless kms. */
+struct keyring_state {
+	const char *provider, *kek_id, *dek_created_at, *wrapped_at, *kms_key_arn;
+	int dek_version;
+};
+/* The state of the org's current DEK; creates the org's key first when it
+ * has none (orgs older than the keyring), so call it in a transaction. */
+enum db_status keyring_state(struct arena *a, const char *org_id, struct keyring_state *out);
+/* Re-wraps every DEK version of the org under its provider's current KEK
+ * (the current master key), inside the caller's transaction; *from_kek_id
+ * gets the KEK that wrapped the current DEK before, *count how many
+ * versions were re-wrapped. The DEKs themselves do not change. */
+enum db_status keyring_rotate_kek(struct arena *a, const char *org_id, struct keyring_state *out,
+				  const char **from_kek_id, int *count);
+/* shushd rotate-kek: the same in its own transaction, audited
+ * org.kek_rotated with actor system; DB_INVALID when there is no such org. */
+enum db_status keyring_rotate_kek_admin(struct arena *a, const char *org_id,
+					struct keyring_state *out, const char **from_kek_id,
+					int *count);
+/* Up to limit org ids after `after` ("" first), in id order (arena array). */
+enum db_status keyring_list_orgs(struct arena *a, const char *after, int limit, const char ***ids,
+				 int *n);
+
+/* shushd rekey: a fresh DEK version becomes current, every sealed value of
+ * the org is re-encrypted under it in batches (one transaction each,
+ * online), then the old versions are deleted and `org.rekeyed` is audited
+ * (actor system). An interrupted run is finished by the next one instead
+ * of starting another version. progress (may be NULL) is told each batch. */
+struct keyring_rekey_result {
+	int from_version, to_version;
+	long long reencrypted, remaining; /* remaining > 0: old versions kept */
+	int retired;                      /* old versions deleted */
+};
+typedef void (*keyring_progress_fn)(void *ctx, const char *what, long long done,
+				    long long total);
+enum db_status keyring_rekey(struct arena *a, const char *org_id, int batch,
+			     keyring_progress_fn progress, void *ctx,
+			     struct keyring_rekey_result *out);
+
+/* The pure layer under the above, given the keys (unit-tested without a
+ * database). 0, or -1 when sealing fails / the input does not open. */
+int keyring_seal_with(const unsigned char dek[KEYRING_DEK_LEN], uint32_t dek_version,
+		      const void *aad, size_t aadlen, const void *plaintext, size_t n,
+		      struct buf *out);
+int keyring_open_with(const unsigned char dek[KEYRING_DEK_LEN], const void *aad, size_t aadlen,
+		      const void *sealed, size_t n, struct buf *out);
+/* The DEK version a sealed value names; -1 when it is not one (too short,
+ * unknown format version). */
+int keyring_sealed_version(const void *sealed, size_t n, uint32_t *dek_version);
+/* The master-key provider's wrap: out = nonce ‖ ciphertext ‖ tag, with
+ * additional data binding org and DEK version. */
+int keyring_master_wrap(const unsigned char kek[KEYRING_DEK_LEN], const char *org_id,
+			uint32_t dek_version, const unsigned char dek[KEYRING_DEK_LEN],
+			unsigned char out[KEYRING_WRAPPED_LEN]);
+int keyring_master_unwrap(const unsigned char kek[KEYRING_DEK_LEN], const char *org_id,
+			  uint32_t dek_version, const unsigned char *wrapped, size_t n,
+			  unsigned char dek[KEYRING_DEK_LEN]);
+/* "master:" + the first 16 hex digits of SHA-256 of the key. */
+void keyring_master_kek_id(const unsigned char kek[KEYRING_DEK_LEN],
+			   char out[KEYRING_KEK_ID_MAX]);
+
+/* bytea text I/O for sealed values: "\\x…" hex, in the arena. */
+const char *db_bytea_param(struct arena *a, const void *p, size_t n);
+/* Decodes a bytea column's text; -1 when malformed. */
+int db_bytea_value(const char *text, struct buf *out);
 
 /* ---------------------------------------------------------------- audit */
 struct audit_event {

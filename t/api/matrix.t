@@ -322,6 +322,67 @@ subtest 'permissions: the catalog and the copy of the table agree' => sub {
 my ($ORG_E);
 sub accept_org { return $ORG_E //= psql_org("Matrix E $$", $SIGNIN->{user_id} => 'owner') }
 
+# A project of org A with the default environments, made in the database:
+# one shared (project_a()), or a fresh one (project_a(1)) for destructive rows.
+my $PROJECT_A;
+sub project_a {
+	my ($fresh) = @_;
+	return $PROJECT_A if $PROJECT_A && !$fresh;
+	my $id = rid();
+	my $sql = 'INSERT INTO project (id, org_id, name, slug) VALUES ('
+		. join(', ', map { q_($_) } $id, $ORG_A, "Matrix project $id", 'mx-' . lc $id) . ');';
+	my $pos = 0;
+	$sql .= 'INSERT INTO environment (id, org_id, project_id, slug, name, position) VALUES ('
+		. join(', ', map { q_($_) } rid(), $ORG_A, $id, $_, ucfirst $_) . ', ' . $pos++ . ');'
+		for qw(development staging production);
+	psql($sql);
+	$PROJECT_A = $id unless $fresh;
+	return $id;
+}
+# A fresh, empty top-level folder in the shared project of org A.
+sub folder_a {
+	my $id = rid();
+	psql('INSERT INTO folder (id, org_id, project_id, name) VALUES ('
+		. join(', ', map { q_($_) } $id, $ORG_A, project_a(), "mx-$id") . ')');
+	return $id;
+}
+sub in_project_a { return { params => { projectId => project_a() } } }
+
+# Secrets: a project of org A made by its owner, and fresh secrets in it
+# (through the API: values are sealed by the server).
+my $MX_SECRET_PROJECT;
+sub mx_secret_project {
+	return $MX_SECRET_PROJECT if $MX_SECRET_PROJECT;
+	my $r = req('POST', '/v1/projects', { cookie => $OWNER->{cookie}, origin => 1,
+		json => { name => 'Matrix secrets ' . rid() } });
+	die "POST /v1/projects: $r->{status} $r->{body}\n" unless $r->{status} == 201;
+	return $MX_SECRET_PROJECT = $r->{json}{id};
+}
+sub mx_secret {
+	my ($policy) = @_;
+	my $p = mx_secret_project();
+	my $r = req('POST', "/v1/projects/$p/secrets", { cookie => $OWNER->{cookie}, origin => 1,
+		json => { key => 'MX_' . rid(), values => { development => 'matrix value' } } });
+	die "POST secrets: $r->{status} $r->{body}\n" unless $r->{status} == 201;
+	my $id = $r->{json}{id};
+	if ($policy) {
+		$r = req('POST', "/v1/projects/$p/secrets/$id/rotation-policy", { cookie => $OWNER->{cookie},
+			origin => 1, json => { intervalDays => 30 } });
+		die "POST rotation-policy: $r->{status} $r->{body}\n" unless $r->{status} == 201;
+	}
+	return { params => { projectId => $p, id => $id } };
+}
+my $MX_POLICY_SECRET;
+sub mx_policy_secret { return $MX_POLICY_SECRET //= mx_secret(1) }
+
+# Shared secrets: a fresh one of org A, made by its owner through the API.
+sub mx_shared {
+	my $r = req('POST', '/v1/orgs/current/shared-secrets', { cookie => $OWNER->{cookie},
+		origin => 1, json => { key => 'MX_SHARED_' . rid(), value => 'matrix shared' } });
+	die "POST shared-secrets: $r->{status} $r->{body}\n" unless $r->{status} == 201;
+	return { params => { id => $r->{json}{id} } };
+}
+
 my %FIX = (
 	# Health and better-auth's routes (public)
 	'GET /health' => { ok => 200 },
@@ -356,6 +417,8 @@ my %FIX = (
 		return $p;
 	} },
 	'PATCH /v1/orgs/current' => { ok => 200, body => sub { { name => "Matrix $_[0]{name}'s org" } } },
+	'GET /v1/orgs/current/encryption' => { ok => 200 },
+	'POST /v1/orgs/current/rotate-kek' => { ok => 200, body => {} },
 	# Each actor in a fresh org of its own, holding its role there.
 	'DELETE /v1/orgs/current' => { ok => 204, destructive => 1, prep => sub {
 		my ($a) = @_;
@@ -394,9 +457,73 @@ my %FIX = (
 	'GET /v1/access/permissions' => { ok => 200 },
 	'GET /v1/access/members/me/permissions' => { ok => 200 },
 
+	# Projects, environments, folders, counts (issue 4): ids of org A
+	'GET /v1/projects' => { ok => 200 },
+	'GET /v1/projects/:projectId' => { ok => 200, prep => \&in_project_a },
+	'POST /v1/projects' => { ok => 201, body => sub { { name => 'Matrix project ' . rid() } } },
+	'DELETE /v1/projects/:projectId' => { ok => 204, destructive => 1,
+		prep => sub { { params => { projectId => project_a(1) } } } },
+	'GET /v1/projects/:projectId/environments' => { ok => 200, prep => \&in_project_a },
+	'PATCH /v1/projects/:projectId/environments' => { ok => 200, prep => \&in_project_a,
+		body => sub { { environments => [ { slug => 'staging', name => "Staging $_[0]{name}" } ] } } },
+	'GET /v1/projects/:projectId/folders' => { ok => 200, prep => \&in_project_a },
+	'POST /v1/projects/:projectId/folders' => { ok => 201, prep => \&in_project_a,
+		body => sub { { name => 'mx-' . rid() } } },
+	'PATCH /v1/projects/:projectId/folders/:id' => { ok => 200,
+		body => sub { { name => 'mx-' . rid() } },
+		prep => sub { { params => { projectId => project_a(), id => folder_a() } } } },
+	'DELETE /v1/projects/:projectId/folders/:id' => { ok => 204, destructive => 1,
+		prep => sub { { params => { projectId => project_a(), id => folder_a() } } } },
+	'GET /v1/projects/:projectId/counts' => { ok => 200, prep => \&in_project_a },
+	'GET /v1/projects/:projectId/env-counts' => { ok => 200, prep => \&in_project_a },
+
 	# Audit
 	'GET /v1/audit' => { ok => 200 },
 	'GET /v1/audit/export' => { ok => 200, query => 'format=json' },
+
+	# Secrets
+	'GET /v1/projects/:projectId/secrets' => { ok => 200,
+		prep => sub { { params => { projectId => mx_secret_project() } } } },
+	'GET /v1/projects/:projectId/secrets/:id' => { ok => 200, prep => sub { mx_secret() } },
+	'POST /v1/projects/:projectId/secrets' => { ok => 201,
+		body => sub { { key => 'MX_' . rid(), values => { development => 'matrix' } } },
+		prep => sub { { params => { projectId => mx_secret_project() } } } },
+	'PATCH /v1/projects/:projectId/secrets/:id' => { ok => 200,
+		body => { values => { development => 'matrix 2' } }, prep => sub { mx_secret() } },
+	'DELETE /v1/projects/:projectId/secrets/:id' => { ok => 204, destructive => 1,
+		prep => sub { mx_secret() } },
+	'POST /v1/projects/:projectId/secrets/:id/rotate' => { ok => 200,
+		prep => sub { mx_secret() } },
+	'GET /v1/projects/:projectId/secrets/:id/versions' => { ok => 200,
+		prep => sub { mx_secret() } },
+	'GET /v1/projects/:projectId/secrets/:id/rotation-policy' => { ok => 200,
+		prep => sub { mx_policy_secret() } },
+	'POST /v1/projects/:projectId/secrets/:id/rotation-policy' => { ok => 201,
+		body => { intervalDays => 30 }, prep => sub { mx_secret() } },
+	'DELETE /v1/projects/:projectId/secrets/:id/rotation-policy' => { ok => 204,
+		destructive => 1, prep => sub { mx_secret(1) } },
+	'GET /v1/projects/:projectId/secrets/export' => { ok => 200,
+		query => 'environment=development&format=json',
+		prep => sub { mx_secret(); { params => { projectId => mx_secret_project() } } } },
+	'POST /v1/projects/:projectId/secrets/import' => { ok => 200,
+		query => 'environment=development',
+		body => sub { { content => 'MX_IMPORTED_' . rid() . "=from matrix\n" } },
+		prep => sub { { params => { projectId => mx_secret_project() } } } },
+
+	# Shared secrets (org-wide; folder create, secret write routes are ours)
+	'GET /v1/orgs/current/shared-folders' => { ok => 200 },
+	'POST /v1/orgs/current/shared-folders' => { ok => 201,
+		body => sub { { name => 'mx-' . rid() } } },
+	'GET /v1/orgs/current/shared-secrets' => { ok => 200 },
+	'GET /v1/orgs/current/shared-secrets/:id' => { ok => 200, prep => sub { mx_shared() } },
+	'POST /v1/orgs/current/shared-secrets' => { ok => 201,
+		body => sub { { key => 'MX_SHARED_' . rid(), value => 'matrix' } } },
+	'PATCH /v1/orgs/current/shared-secrets/:id' => { ok => 200,
+		body => { value => 'matrix 2' }, prep => sub { mx_shared() } },
+	'DELETE /v1/orgs/current/shared-secrets/:id' => { ok => 204, destructive => 1,
+		prep => sub { mx_shared() } },
+	'GET /v1/orgs/current/shared-secrets/:id/versions' => { ok => 200,
+		prep => sub { mx_shared() } },
 );
 
 # ------------------------------------------------------------ the matrix

@@ -78,8 +78,8 @@ subtest 'known path, other method: 405 with Allow' => sub {
 };
 
 subtest 'unbuilt route: 501 NOT_IMPLEMENTED with requestId' => sub {
-	for my $k ('GET /v1/projects', 'POST /v1/orgs/current/rotate-kek', 'GET /v1/projects/abc/secrets/export',
-		'GET /v1/projects/abc/secrets/xyz', 'GET /v1/projects/abc/counts', 'GET /runtime/v1/secrets') {
+	for my $k ('GET /v1/projects/abc/webhooks', 'POST /v1/projects/abc/api-keys', 'GET /v1/billing/current',
+		'GET /v1/sso/scim/tokens', 'GET /v1/projects/abc/integrations', 'GET /runtime/v1/secrets') {
 		my ($m, $p) = split / /, $k;
 		my $r = req($m, $p, $m eq 'POST' ? { json => { name => 'x' } } : {});
 		is($r->{status}, 501, "$k: 501");
@@ -104,7 +104,7 @@ subtest 'X-Request-Id on every answer, never the client\'s' => sub {
 		[ 'POST', '/api/auth/sign-in/email', { body => 'x', headers => { 'Content-Type' => 'text/plain' } }, 415 ],
 		[ 'POST', '/api/auth/sign-in/email', { json => '{' }, 400 ],
 		[ 'POST', '/api/auth/sign-up/email', { json => { name => 'D', email => $me->{email}, password => 'password1234' } }, 422 ],
-		[ 'GET', '/v1/projects', {}, 501 ],
+		[ 'GET', '/v1/projects/abc/webhooks', {}, 501 ],
 		[ 'PATCH', '/v1/me', { cookie => $me->{cookie}, origin => 1, json => '{"a":"' . ('x' x (1 << 20)) . '"}' }, 413 ],
 	);
 	for my $q (@reqs) {

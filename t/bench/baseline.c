@@ -3,6 +3,10 @@
  * against. Same shape as shushd (master opens the socket, forks one worker
  * per core, each worker an FCGX_Accept_r loop) but every request gets the
  * same fixed answer, so the ratio target/baseline is the cost of shush itself.
+ * A query string holding bytes=N (1..MAX_BODY) asks instead for a text/plain
+ * body of exactly N bytes (lines of filler), so that a target with a large
+ * answer (the 1,000-secret export) can also be set against a responder that
+ * moves just as many bytes through the same nginx.
  *
  *   baseline [SOCKET [WORKERS]]
  *   BASELINE_SOCKET=/path/to/sock BASELINE_WORKERS=2 baseline
@@ -24,6 +28,7 @@
 #include <unistd.h>
 
 #define MAX_WORKERS 256
+#define MAX_BODY (8L << 20)
 
 static volatile sig_atomic_t g_stop;
 
@@ -39,18 +44,67 @@ static const char RESPONSE[] =
 	"\r\n"
 	"{\"status\":\"ok\"}";
 
+static const char SIZED_HEAD[] =
+	"Status: 200 OK\r\n"
+	"Content-Type: text/plain; charset=utf-8\r\n"
+	"\r\n";
+
+/* N from a "bytes=N" parameter of the query string, 0 when there is none. */
+static long wanted_bytes(const char *qs)
+{
+	const char *p = qs;
+	char *end = NULL;
+	long n;
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, "bytes=", 6) == 0) {
+			errno = 0;
+			n = strtol(p + 6, &end, 10);
+			if (errno != 0 || end == p + 6 || (*end != '\0' && *end != '&') ||
+			    n < 1 || n > MAX_BODY)
+				return 0;
+			return n;
+		}
+		p = strchr(p, '&');
+		if (p != NULL)
+			p++;
+	}
+	return 0;
+}
+
+/* Filler shaped like a dotenv export: 50-byte lines. */
+static char filler[16384];
+
+static void put_sized(FCGX_Stream *out, long n)
+{
+	FCGX_PutStr(SIZED_HEAD, (int)(sizeof SIZED_HEAD - 1), out);
+	while (n > 0) {
+		int k = n > (long)sizeof filler ? (int)sizeof filler : (int)n;
+		FCGX_PutStr(filler, k, out);
+		n -= k;
+	}
+}
+
 static int serve(int sock)
 {
 	FCGX_Request req;
 
+	for (size_t i = 0; i < sizeof filler; i++)
+		filler[i] = i % 50 == 49 ? '\n' : i % 50 == 17 ? '=' : 'A' + (char)(i % 26);
 	if (FCGX_InitRequest(&req, sock, 0) != 0)
 		return 1;
 	while (FCGX_Accept_r(&req) >= 0) {
 		/* Drain any body so nginx never waits on us. */
 		char buf[4096];
+		long n;
+
 		while (FCGX_GetStr(buf, (int)sizeof buf, req.in) > 0)
 			;
-		FCGX_PutStr(RESPONSE, (int)(sizeof RESPONSE - 1), req.out);
+		n = wanted_bytes(FCGX_GetParam("QUERY_STRING", req.envp));
+		if (n > 0)
+			put_sized(req.out, n);
+		else
+			FCGX_PutStr(RESPONSE, (int)(sizeof RESPONSE - 1), req.out);
 		FCGX_Finish_r(&req);
 	}
 	return 0;

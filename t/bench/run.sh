@@ -1,15 +1,26 @@
 #!/bin/sh
-# make bench: shush's GET /health and GET /v1/me as ratios to a bare libfcgi
-# responder (t/bench/baseline.c) behind the same nginx configuration,
-# measured in one run with wrk, baseline and targets alternating each round.
+# make bench: shush's targets as ratios to a bare libfcgi responder
+# (t/bench/baseline.c) behind the same nginx configuration, measured in one
+# run with wrk, baseline and targets alternating each round.
 # Numbers are reported, not asserted: exit 0 unless something failed to run.
+#
+# Targets:
+#   health         GET /health
+#   me             GET /v1/me (signed-in session)
+#   secret-create  POST …/secrets, a new key every request  (secret-create.lua)
+#   secret-update  PATCH one of 64 secrets in turn, a new version every request
+#                  (secret-update.lua)
+#   export-1000    GET …/secrets/export?format=dotenv of an environment of
+#                  1,000 secrets (imported once); brings along baseline-export,
+#                  the bare responder answering a body of the export's size
+#   anything else  a path on the stack, e.g. /v1/orgs/me
 #
 #   BENCH_SECONDS  seconds per wrk run            (10)
 #   BENCH_CONNS    wrk connections                (32)
 #   BENCH_THREADS  wrk threads                    (2)
-#   BENCH_ROUNDS   rounds of baseline,health,me   (3)
+#   BENCH_ROUNDS   rounds of baseline + targets   (3)
 #   BENCH_WARMUP   warm-up seconds per target     (2; 0 = none)
-#   BENCH_TARGETS  shush targets                  ("health me"; "" = baseline only)
+#   BENCH_TARGETS  shush targets                  (all of the above; "" = baseline only)
 #   BENCH_URL      bench an already running stack instead of starting one
 #   BENCH_NGINX_CONF  the stack's rendered nginx.conf to mirror (found otherwise)
 #   SHUSH_BIN_DIR  where the binaries are         (build)
@@ -25,14 +36,31 @@ CONNS=${BENCH_CONNS:-32}
 THREADS=${BENCH_THREADS:-2}
 ROUNDS=${BENCH_ROUNDS:-3}
 WARMUP=${BENCH_WARMUP:-2}
-TARGETS=${BENCH_TARGETS-health me}
+TARGETS=${BENCH_TARGETS-health me secret-create secret-update export-1000}
 STACK=$BIN/bench-stack
 WORK=$BIN/bench-baseline
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
-LUA=$ROOT/t/bench/bench.lua
+LUADIR=$ROOT/t/bench
+LUA=$LUADIR/bench.lua
+UPDATE_SET=64        # secrets that secret-update rotates through
+EXPORT_N=1000        # secrets in the exported environment
+EXPORT_ENV=development
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
+note() { NOTE="${NOTE:+$NOTE; }$*"; }
+
+has_target() { case " $TARGETS " in *" $1 "*) return 0 ;; esac; return 1; }
+# drop_target NAME...: take targets out of TARGETS (their setup failed).
+drop_target() {
+	keep=
+	for t in $TARGETS; do
+		d=
+		for x in "$@"; do [ "$t" = "$x" ] && d=1; done
+		[ -n "$d" ] || keep="$keep $t"
+	done
+	TARGETS=${keep# }
+}
 
 command -v wrk >/dev/null 2>&1 || die "wrk is not installed (apt-get install wrk)"
 [ -x "$NGINX" ] || die "nginx is not installed"
@@ -141,6 +169,7 @@ BURL=http://127.0.0.1:$BPORT
 BPATH=${BENCH_BASELINE_PATH:-/health}
 NGINX_MODE=template
 PREFIX=$WORK
+STACK_ERRLOG=
 
 mirror_conf() {
 	conf=${BENCH_NGINX_CONF:-}
@@ -199,11 +228,14 @@ mirror_conf() {
 		{ say "mirrored nginx.conf does not pass nginx -t:"; cat "$WORK/nginx-t.log" >&2; return 1; }
 	PREFIX=$prefix
 	NGINX_MODE="mirror of $conf"
+	STACK_ERRLOG=$(grep -v '^[[:space:]]*#' "$WORK/stack-nginx.conf" |
+		sed -n 's/^[[:space:]]*error_log[[:space:]]\{1,\}\([^[:space:];]*\).*/\1/p' | head -n 1)
+	case $STACK_ERRLOG in /*) ;; ?*) STACK_ERRLOG=$prefix/$STACK_ERRLOG ;; esac
 	return 0
 }
 
 if [ -n "$TARGETS" ] && ! mirror_conf; then
-	NOTE="${NOTE:+$NOTE; }baseline nginx is t/bench/nginx-baseline.conf.in, not a mirror of the stack's"
+	note "baseline nginx is t/bench/nginx-baseline.conf.in, not a mirror of the stack's"
 	MIRRORED=
 else
 	MIRRORED=${TARGETS:+1}
@@ -218,10 +250,13 @@ BNGINX_PID=$!
 wait_http "$BURL$BPATH" 10 ||
 	{ cat "$WORK/nginx.log" "$WORK/error.log" >&2 2>/dev/null; die "baseline $BURL$BPATH does not answer 200"; }
 
-# --- a signed-in session for /v1/me ------------------------------------------
+# --- a signed-in session (me and the vault targets) ---------------------------
 COOKIE=
-case " $TARGETS " in
-*" me "*)
+SESSION_TARGETS="me secret-create secret-update export-1000"
+VAULT_TARGETS="secret-create secret-update export-1000"
+need_session=
+for t in $SESSION_TARGETS; do has_target "$t" && need_session=1; done
+if [ -n "$need_session" ]; then
 	email="bench-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')@example.com"
 	curl -s -o "$WORK/signup.json" -D "$WORK/signup.hdr" --max-time 30 \
 		-H 'Content-Type: application/json' -H "Origin: $URL" \
@@ -233,23 +268,122 @@ case " $TARGETS " in
 	code=
 	[ -n "$COOKIE" ] && code=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $COOKIE" "$URL/v1/me" || true)
 	if [ "$code" != 200 ]; then
-		say "sign-up did not give a working session (GET /v1/me: ${code:-no cookie}); skipping me"
+		say "sign-up did not give a working session (GET /v1/me: ${code:-no cookie}); skipping $SESSION_TARGETS"
 		head -n 1 "$WORK/signup.hdr" >&2 2>/dev/null || true
-		NOTE="${NOTE:+$NOTE; }me skipped: no session"
-		TARGETS=$(printf '%s\n' "$TARGETS" | sed 's/\bme\b//')
+		for t in $SESSION_TARGETS; do has_target "$t" && note "$t skipped: no session"; done
+		drop_target $SESSION_TARGETS
 	fi
-	;;
-esac
+fi
+
+# --- the vault: an org, one project per write target, the exported environment
+# api METHOD PATH [CURL ARGS...]: a signed-in call; the body goes to
+# $WORK/api.out, the status to stdout ("000" when curl fails).
+api() {
+	m=$1 p=$2
+	shift 2
+	curl -s -o "$WORK/api.out" -w '%{http_code}' --max-time 60 -X "$m" \
+		-H "Cookie: $COOKIE" -H "Origin: $URL" -H 'Accept: application/json' "$@" "$URL$p" ||
+		true
+}
+json() { api "$1" "$2" -H 'Content-Type: application/json' --data "$3"; }
+# The first "id" of the last answer (the object's own: the nested ones come later).
+last_id() { grep -o '"id":"[^"]*"' "$WORK/api.out" | head -n 1 | sed 's/^"id":"//; s/"$//'; }
+# setup_failed WHAT TARGETS...: report the answer, drop the targets.
+setup_failed() {
+	what=$1
+	shift
+	say "$what failed (HTTP $code): $(head -c 300 "$WORK/api.out" 2>/dev/null)"
+	for t in "$@"; do has_target "$t" && note "$t skipped: $what failed (HTTP $code)"; done
+	drop_target "$@"
+}
+# new_project NAME: its id in PROJECT_ID ("" when the create failed).
+new_project() {
+	PROJECT_ID=
+	code=$(json POST /v1/projects "{\"name\":\"$1\"}")
+	[ "$code" = 201 ] && PROJECT_ID=$(last_id)
+	[ -n "$PROJECT_ID" ]
+}
+
+P_CREATE='' P_UPDATE='' P_EXPORT='' UPDATE_IDS='' EXPORT_BYTES='' EXPORT_LINES=''
+need_vault=
+for t in $VAULT_TARGETS; do has_target "$t" && need_vault=1; done
+if [ -n "$need_vault" ]; then
+	code=$(json POST /v1/orgs '{"name":"Bench"}')
+	[ "$code" = 201 ] || setup_failed "POST /v1/orgs" $VAULT_TARGETS
+fi
+if has_target secret-create; then
+	new_project "Bench create" || setup_failed "POST /v1/projects" secret-create
+	P_CREATE=$PROJECT_ID
+fi
+if has_target secret-update; then
+	new_project "Bench update" || setup_failed "POST /v1/projects" secret-update
+	P_UPDATE=$PROJECT_ID
+fi
+if has_target secret-update; then
+	i=1
+	while [ "$i" -le "$UPDATE_SET" ]; do
+		code=$(json POST "/v1/projects/$P_UPDATE/secrets" \
+			"{\"key\":\"BENCH_U_$i\",\"values\":{\"$EXPORT_ENV\":\"initial-value-of-bench-secret-$i\"}}")
+		[ "$code" = 201 ] || break
+		UPDATE_IDS="$UPDATE_IDS $(last_id)"
+		i=$((i + 1))
+	done
+	[ "$code" = 201 ] || setup_failed "POST /v1/projects/:id/secrets" secret-update
+fi
+if has_target export-1000; then
+	new_project "Bench export" || setup_failed "POST /v1/projects" export-1000
+	P_EXPORT=$PROJECT_ID
+fi
+if has_target export-1000; then
+	# BENCH_EXPORT_0001..1000, each a 32-byte alphanumeric value: 51 bytes a line.
+	awk -v n="$EXPORT_N" -v seed="$$" 'BEGIN {
+		a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+		srand(seed)
+		for (i = 1; i <= n; i++) {
+			v = ""
+			for (j = 0; j < 32; j++) v = v substr(a, int(rand() * 62) + 1, 1)
+			printf "BENCH_EXPORT_%04d=%s\n", i, v
+		}
+	}' >"$WORK/export-1000.env"
+	code=$(api POST "/v1/projects/$P_EXPORT/secrets/import?environment=$EXPORT_ENV" \
+		-H 'Content-Type: text/plain' --data-binary "@$WORK/export-1000.env")
+	if [ "$code" != 200 ] || ! grep -q "\"created\":${EXPORT_N}[,}]" "$WORK/api.out"; then
+		setup_failed "import of $EXPORT_N secrets" export-1000
+	else
+		say "imported: $(cat "$WORK/api.out")"
+		code=$(api GET "/v1/projects/$P_EXPORT/secrets/export?environment=$EXPORT_ENV&format=dotenv")
+		cp "$WORK/api.out" "$WORK/export-1000.out"
+		EXPORT_BYTES=$(wc -c <"$WORK/export-1000.out" | tr -d ' ')
+		EXPORT_LINES=$(grep -c '^BENCH_EXPORT_' "$WORK/export-1000.out" || true)
+		if [ "$code" != 200 ] || [ "$EXPORT_LINES" != "$EXPORT_N" ]; then
+			setup_failed "export (got $EXPORT_LINES of $EXPORT_N keys)" export-1000
+		elif ! cmp -s "$WORK/export-1000.env" "$WORK/export-1000.out"; then
+			say "the export differs from the imported file (see $WORK/export-1000.{env,out})"
+			note "export-1000: export is not byte-identical to the imported file"
+		fi
+	fi
+fi
+if has_target export-1000; then
+	got=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' --max-time 10 \
+		"$BURL/v1/bench/export?bytes=$EXPORT_BYTES" || true)
+	[ "$got" = "200 $EXPORT_BYTES" ] ||
+		die "baseline-export answered \"$got\", not \"200 $EXPORT_BYTES\" (is $BIN/t/bench/baseline up to date? make all)"
+fi
 
 # --- the runs ----------------------------------------------------------------
 RESULTS=$WORK/results
 : >"$RESULTS"
 
+EXPORT_PATH="/v1/projects/$P_EXPORT/secrets/export?environment=$EXPORT_ENV&format=dotenv"
 target_url() {
 	case $1 in
 	baseline) echo "$BURL$BPATH" ;;
+	# Through the same location as the export (/v1/ in the mirror).
+	baseline-export) echo "$BURL/v1/bench/export?bytes=$EXPORT_BYTES" ;;
 	health) echo "$URL/health" ;;
 	me) echo "$URL/v1/me" ;;
+	secret-create | secret-update) echo "$URL/" ;;
+	export-1000) echo "$URL$EXPORT_PATH" ;;
 	*) echo "$URL$1" ;;
 	esac
 }
@@ -257,9 +391,16 @@ target_url() {
 # run_one LABEL ROUND SECONDS
 run_one() {
 	u=$(target_url "$1")
-	c=
-	[ "$1" = me ] && c=$COOKIE
-	out=$(BENCH_PATH='' BENCH_COOKIE=$c wrk -t"$THREADS" -c"$CONNS" -d"$3"s -s "$LUA" "$u" 2>&1) ||
+	c='' lua=$LUA proj='' ids=''
+	case $1 in
+	baseline | baseline-export | health) ;;
+	secret-create) c=$COOKIE lua=$LUADIR/secret-create.lua proj=$P_CREATE ;;
+	secret-update) c=$COOKIE lua=$LUADIR/secret-update.lua proj=$P_UPDATE ids=$UPDATE_IDS ;;
+	*) c=$COOKIE ;;
+	esac
+	out=$(BENCH_PATH='' BENCH_COOKIE=$c BENCH_ORIGIN=$URL BENCH_PROJECT=$proj \
+		BENCH_SECRET_IDS=$ids BENCH_RUN=$2 BENCH_ENV=$EXPORT_ENV BENCH_THREADS=$THREADS \
+		BENCH_LUA_DIR=$LUADIR wrk -t"$THREADS" -c"$CONNS" -d"$3"s -s "$lua" "$u" 2>&1) ||
 		{ printf '%s\n' "$out" >&2; die "wrk failed on $u"; }
 	line=$(printf '%s\n' "$out" | grep '^BENCH ' || true)
 	[ -n "$line" ] || { printf '%s\n' "$out" >&2; die "no result from wrk on $u"; }
@@ -268,7 +409,29 @@ run_one() {
 	printf '%s %s %s\n' "$1" "$2" "$(printf '%s\n' "$line" | sed 's/^BENCH //; s/[a-z0-9]*=//g')" >>"$RESULTS"
 }
 
-ALL="baseline $TARGETS"
+# Lines of nginx's "an upstream response is buffered to a temporary file" in
+# an error log: a response larger than fastcgi_buffers that nginx spooled to
+# disk, which would weigh on the export and not on the baseline.
+spooled() {
+	if [ -n "$1" ] && [ -r "$1" ]; then
+		grep -c 'upstream response is buffered to a temporary file' "$1" || true
+	else
+		echo '?'
+	fi
+}
+# spooled_since LOG BEFORE: how many more than BEFORE ("?" when unknown).
+spooled_since() {
+	now=$(spooled "$1")
+	case $now$2 in *'?'*) echo '?' ;; *) echo $((now - $2)) ;; esac
+}
+SPOOL0_STACK=$(spooled "$STACK_ERRLOG")
+SPOOL0_BASE=$(spooled "$WORK/error.log")
+
+ALL=baseline
+for t in $TARGETS; do
+	[ "$t" = export-1000 ] && ALL="$ALL baseline-export"
+	ALL="$ALL $t"
+done
 say "wrk -t$THREADS -c$CONNS, $ROUNDS rounds of ${SECS}s: $ALL"
 say "baseline nginx: $NGINX_MODE"
 if [ "$WARMUP" -gt 0 ]; then
@@ -296,6 +459,14 @@ function median(s,   a, n, i, j, x) {
 	if (n % 2) return a[(n + 1) / 2]
 	return (a[n / 2] + a[n / 2 + 1]) / 2
 }
+# The median over rounds of t/b req/s.
+function ratio(t, b,   r, s) {
+	s = ""
+	for (r in rounds)
+		if ((t, r) in v && (b, r) in v && v[b, r] > 0)
+			s = s " " v[t, r] / v[b, r]
+	return s == "" ? -1 : median(s)
+}
 {
 	t = $1; r = $2
 	rps[t] = rps[t] " " $3; p50[t] = p50[t] " " $4; p99[t] = p99[t] " " $5
@@ -303,17 +474,26 @@ function median(s,   a, n, i, j, x) {
 	v[t, r] = $3; rounds[r] = 1
 }
 END {
-	printf "%-10s %10s %9s %9s %8s %7s %7s\n", "target", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "ratio"
+	printf "%-15s %10s %9s %9s %8s %7s %7s\n", "target", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "ratio"
 	n = split(order, ts, " ")
 	for (i = 1; i <= n; i++) {
 		t = ts[i]
 		if (rps[t] == "") continue
-		ratios = ""
-		for (r in rounds)
-			if ((t, r) in v && ("baseline", r) in v && v["baseline", r] > 0)
-				ratios = ratios " " v[t, r] / v["baseline", r]
-		printf "%-10s %10.0f %9.2f %9.2f %8d %7d %7.3f\n", t, median(rps[t]),
-			median(p50[t]) / 1000, median(p99[t]) / 1000, non2xx[t], errs[t], median(ratios)
+		printf "%-15s %10.0f %9.2f %9.2f %8d %7d %7.3f\n", t, median(rps[t]),
+			median(p50[t]) / 1000, median(p99[t]) / 1000, non2xx[t], errs[t], ratio(t, "baseline")
 	}
+	if (rps["export-1000"] != "" && rps["baseline-export"] != "")
+		printf "export-1000 / baseline-export (same body size, same nginx): %.3f\n",
+			ratio("export-1000", "baseline-export")
 }' "$RESULTS"
 echo "(medians over rounds; ratio = median of target/baseline req/s per round)"
+if [ -n "$EXPORT_BYTES" ] && has_target export-1000; then
+	echo "export-1000: body $EXPORT_BYTES bytes, $EXPORT_LINES keys, dotenv; baseline-export answers $EXPORT_BYTES bytes"
+	# nginx keeps fastcgi_buffer_size + fastcgi_buffers in memory, then spools to
+	# disk; the defaults (one page + 8 pages: 36 KiB on x86-64) hold less than the
+	# export. Say which buffers apply and whether anything was spooled.
+	bufs=$(grep -v '^[[:space:]]*#' "$WORK/nginx.conf" | grep -o 'fastcgi_buffer[_a-z]*[[:space:]][^;]*' |
+		sort -u | tr '\n' ',' | sed 's/,$//; s/,/, /g')
+	echo "nginx: ${bufs:-fastcgi_buffer_size, fastcgi_buffers at the defaults (4k + 8 x 4k)}"
+	echo "responses nginx spooled to temp files during the runs: shush $(spooled_since "$STACK_ERRLOG" "$SPOOL0_STACK"), baseline $(spooled_since "$WORK/error.log" "$SPOOL0_BASE")"
+fi
