@@ -38,11 +38,13 @@ WRK_OBJ = $(WRK_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN = $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/unit/%)
 
-all: $(BUILD)/shushd $(BUILD)/shush-worker $(BUILD)/t/bench/baseline
+all: $(BUILD)/shushd $(BUILD)/shush-worker $(BUILD)/shush $(BUILD)/t/bench/baseline
 
 $(BUILD)/%.o: %.c lib/shush.h app/app.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
+
+$(CLI_OBJ): app/cli/cli.h
 
 $(BUILD)/libshush.a: $(LIB_OBJ)
 	ar rcs $@ $^
@@ -95,8 +97,10 @@ lint:
 
 install: all
 	install -d $(DESTDIR)/usr/local/bin $(DESTDIR)/usr/local/share/shush
-	install -m 0755 $(BUILD)/shushd $(BUILD)/shush-worker $(DESTDIR)/usr/local/bin/
-	cp -r schema nginx systemd $(DESTDIR)/usr/local/share/shush/
+	install -m 0755 $(BUILD)/shushd $(BUILD)/shush-worker $(BUILD)/shush $(DESTDIR)/usr/local/bin/
+	install -d $(DESTDIR)/usr/local/share/man/man1
+	install -m 0644 app/cli/shush.1 $(DESTDIR)/usr/local/share/man/man1/
+	cp -r schema nginx systemd web $(DESTDIR)/usr/local/share/shush/
 
 clean:
 	rm -rf build

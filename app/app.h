@@ -62,6 +62,11 @@ struct actor {
 	struct session session; /* session.id NULL when a personal token */
 	const char *session_token;
 	int via_cookie;
+	/* The API key the request came with (key.id NULL when none): an
+	 * environment key on AUTH_APIKEY routes (org_id = key.org_id, no
+	 * user_id), or a personal token (kind "user") on AUTH_SESSION routes,
+	 * acting as its user in key.active_org_id. */
+	struct apikey key;
 };
 
 struct request {
@@ -189,6 +194,15 @@ int auth_find_session(struct request *rq, struct response *rs, struct session *s
 int auth_login_origin_ok(struct request *rq, struct response *rs);
 int auth_origin_ok(struct request *rq, struct response *rs);
 const char *auth_cookie_name(void);
+/* The key of "Authorization: Bearer shush_…" (whatever follows shush_),
+ * NULL when there is none. */
+const char *auth_bearer_key(const struct request *rq);
+/* Authenticates the bearer key, which must be of kind ("environment": the
+ * key and its org go into rq->actor; "user": a personal token, the actor
+ * is its user acting in the token's org, session.id NULL). -1 with 401
+ * INVALID_API_KEY for a missing, malformed, unknown, revoked or expired
+ * key or one of the other kind (503 when PostgreSQL failed). */
+int auth_apikey(struct request *rq, struct response *rs, const char *kind);
 /* Sets the session cookie (max_age < 0: session cookie) or clears it. */
 void auth_set_cookie(struct response *rs, const char *token, long max_age);
 void auth_clear_cookie(struct response *rs);
@@ -268,6 +282,16 @@ void res_secrets_policy_delete(struct request *, struct response *);
 
 void res_secrets_export(struct request *, struct response *);
 void res_secrets_import(struct request *, struct response *);
+void res_runtime_introspect(struct request *, struct response *);
+void res_runtime_secrets(struct request *, struct response *);
+void res_runtime_secret(struct request *, struct response *);
+void res_apikeys_list(struct request *, struct response *);
+void res_apikeys_create(struct request *, struct response *);
+void res_apikeys_rotate(struct request *, struct response *);
+void res_apikeys_revoke(struct request *, struct response *);
+void res_apikeys_delete(struct request *, struct response *);
+void res_me_tokens_list(struct request *, struct response *);
+void res_me_tokens_delete(struct request *, struct response *);
 void res_shared_folders_list(struct request *, struct response *);
 void res_shared_folders_create(struct request *, struct response *);
 void res_shared_list(struct request *, struct response *);
@@ -276,5 +300,8 @@ void res_shared_create(struct request *, struct response *);
 void res_shared_patch(struct request *, struct response *);
 void res_shared_delete(struct request *, struct response *);
 void res_shared_versions(struct request *, struct response *);
+void res_cli_start(struct request *, struct response *);
+void res_cli_approve(struct request *, struct response *);
+void res_cli_enable(struct request *, struct response *);
 
 #endif

@@ -286,3 +286,63 @@ auth_session_json(const struct session *s)
 	json_add_nullable(o, "activeOrganizationId", s->active_org_id);
 	return o;
 }
+
+/* ------------------------------------------------------------ API keys */
+
+const char *
+auth_bearer_key(const struct request *rq)
+{
+	const char *h = rq->authorization;
+
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	for (h += 7; *h == ' '; h++)
+		;
+	return strncmp(h, APIKEY_PREFIX, strlen(APIKEY_PREFIX)) == 0 ? h : NULL;
+}
+
+static void
+invalid_key(struct response *rs)
+{
+	http_error(rs, 401, "INVALID_API_KEY", "Invalid, revoked or expired API key", NULL);
+}
+
+int
+auth_apikey(struct request *rq, struct response *rs, const char *kind)
+{
+	struct actor *ac = &rq->actor;
+	const char *presented = auth_bearer_key(rq);
+	struct apikey k;
+	enum db_status st;
+
+	if (presented == NULL) {
+		invalid_key(rs);
+		return -1;
+	}
+	if ((st = apikeys_authenticate(rq->arena, presented, &k)) != DB_OK) {
+		http_db_error(rs, st);
+		return -1;
+	}
+	if (k.id == NULL || strcmp(k.kind, kind) != 0) {
+		invalid_key(rs);
+		return -1;
+	}
+	ac->key = k;
+	ac->via_cookie = 0;
+	if (strcmp(kind, "environment") == 0) {
+		ac->org_id = k.org_id;
+		return 0;
+	}
+	/* A personal token: its user, in the token's org; no session. */
+	if ((st = users_find_by_id(rq->arena, k.user_id, &ac->user)) != DB_OK) {
+		http_db_error(rs, st);
+		return -1;
+	}
+	if (ac->user.id == NULL) {
+		invalid_key(rs);
+		return -1;
+	}
+	ac->user_id = ac->user.id;
+	ac->session.active_org_id = k.active_org_id;
+	return 0;
+}

@@ -118,8 +118,13 @@ authenticate(struct request *rq, struct response *rs)
 	case AUTH_NONE:
 		return 0;
 	case AUTH_SESSION:
+		/* A personal token (Bearer shush_…) wins over any cookie; an
+		 * environment key is refused here (401 INVALID_API_KEY). */
+		if (auth_bearer_key(rq) != NULL)
+			return auth_apikey(rq, rs, "user");
 		return auth_session(rq, rs);
 	case AUTH_APIKEY:
+		return auth_apikey(rq, rs, "environment");
 	case AUTH_SCIM:
 	case AUTH_STRIPE:
 	case AUTH__MAX:
@@ -139,7 +144,7 @@ org_context(struct request *rq, struct response *rs)
 	struct membership m;
 	enum db_status st;
 
-	ac->org_id = ac->session.active_org_id;
+	ac->org_id = ac->key.id != NULL ? ac->key.active_org_id : ac->session.active_org_id;
 	if (ac->org_id == NULL || ac->org_id[0] == '\0') {
 		http_error(rs, 403, "NO_ACTIVE_ORGANIZATION",
 			   "No active organization: create one or switch to one", NULL);
@@ -342,9 +347,14 @@ app_audit(struct request *rq, const char *action, const char *target_type, const
 
 	memset(&ev, 0, sizeof(ev));
 	ev.org_id = rq->actor.org_id;
-	ev.actor_type = "user";
-	ev.actor_id = rq->actor.user_id;
-	ev.actor_email = rq->actor.user.email;
+	if (rq->actor.key.id != NULL && strcmp(rq->actor.key.kind, "environment") == 0) {
+		ev.actor_type = "apiKey";
+		ev.actor_id = rq->actor.key.id;
+	} else { /* a session, or a personal token acting as its user */
+		ev.actor_type = "user";
+		ev.actor_id = rq->actor.user_id;
+		ev.actor_email = rq->actor.user.email;
+	}
 	ev.action = action;
 	ev.target_type = target_type;
 	ev.target_id = target_id;
@@ -448,8 +458,13 @@ pipeline_run(struct request *rq, struct response *rs)
 	/* A cookie-carrying write needs a trusted Origin, before anything
 	 * else looks at the cookie (CSRF). */
 	if (is_write(rq->method) && rq->cookie != NULL && rq->cookie[0] != '\0' &&
+	    !(rt->auth == AUTH_SESSION && auth_bearer_key(rq) != NULL) &&
 	    !auth_origin_ok(rq, rs))
 		return;
+	/* Runtime answers (values, and refusals of keys) are never stored
+	 * by any cache along the way. */
+	if (rt->auth == AUTH_APIKEY)
+		http_header(rs, "Cache-Control", "no-store");
 	if (authenticate(rq, rs) < 0)
 		return;
 	/* Before the org context: a repeat is answered as the first request

@@ -450,6 +450,7 @@ res_access_invitation_accept(struct request *rq, struct response *rs)
 	struct actor *ac = &rq->actor;
 	struct invitation inv, done;
 	struct member m;
+	struct org joined;
 	enum db_status st;
 	int role;
 	cJSON *o;
@@ -487,7 +488,10 @@ res_access_invitation_accept(struct request *rq, struct response *rs)
 	if ((st = invitations_set_status(rq->arena, inv.org_id, inv.id, "accepted", &done)) !=
 		DB_OK ||
 	    (ac->session.id != NULL &&
-	     (st = orgs_session_set_active(rq->arena, ac->session.id, inv.org_id)) != DB_OK)) {
+	     (st = orgs_session_set_active(rq->arena, ac->session.id, inv.org_id)) != DB_OK) ||
+	    (ac->session.id == NULL && ac->key.id != NULL &&
+	     (st = apikeys_switch_org(rq->arena, ac->key.id, ac->user_id, inv.org_id, &joined)) !=
+		     DB_OK)) {
 		tx_fail(rs, st);
 		return;
 	}

@@ -1,7 +1,7 @@
 /*
  * Counts (REFERENCE.md "Counts"): what a project holds, for the dashboard.
- * apiKeys, webhooks and integrations are 0 until their tables exist
- * (lib/projects.c: projects_counts).
+ * webhooks and integrations are 0 until their tables exist; apiKeys
+ * counts the project's environment keys (lib/projects.c: projects_counts).
  */
 #include "app.h"
 

@@ -176,6 +176,18 @@ res_orgs_list_mine(struct request *rq, struct response *rs)
 	http_json(rs, 200, o);
 }
 
+/* A personal token's request: the new org becomes the token's active org
+ * (a session's is set with orgs_session_set_active). */
+static enum db_status
+token_set_active(struct request *rq, const char *org_id)
+{
+	struct org g;
+
+	if (rq->actor.key.id == NULL)
+		return DB_OK;
+	return apikeys_switch_org(rq->arena, rq->actor.key.id, rq->actor.user_id, org_id, &g);
+}
+
 /* POST /v1/orgs {name, slug?}: 201 Org, the caller its owner and the
  * session's active org (slug derived from name when absent); 400 wrong
  * types, empty or long name; 401; 403 bad Origin; 409 SLUG_TAKEN; 413; 415;
@@ -226,6 +238,7 @@ res_orgs_create(struct request *rq, struct response *rs)
 	rq->actor.member_id = member_id;
 	rq->actor.role = ROLE_OWNER;
 	if ((st = orgs_session_set_active(rq->arena, rq->actor.session.id, g.id)) != DB_OK ||
+	    (st = token_set_active(rq, g.id)) != DB_OK ||
 	    (st = keyring_create_org_key(rq->arena, g.id)) != DB_OK ||
 	    (st = app_audit(rq, "org.created", "organization", g.id, NULL, NULL,
 			    name_slug_json(rq->arena, g.name, g.slug))) != DB_OK) {
@@ -259,7 +272,8 @@ res_orgs_current_get(struct request *rq, struct response *rs)
 }
 
 /* POST /v1/orgs/current {orgId}: 200 Org, now this session's active org
- * (other sessions of the person are untouched); 400 orgId missing or not
+ * (other sessions of the person are untouched; with a personal token, the
+ * token's active org); 400 orgId missing or not
  * a string; 401; 403 bad Origin; 404 not an org the caller is a live
  * member of (foreign and missing alike); 413; 415; 503. */
 void
@@ -271,16 +285,13 @@ res_orgs_current_switch(struct request *rq, struct response *rs)
 
 	if (json_get_string(rq, rs, "orgId", &org_id, 1, 0) < 0)
 		return;
-	if (rq->actor.session.id == NULL) {
-		/* Personal tokens keep their org on the token: that row comes
-		 * with the device-flow work. */
-		http_error(rs, 501, "NOT_IMPLEMENTED",
-			   "Switching the org of a personal token is not implemented yet", NULL);
-		return;
-	}
+	/* A personal token keeps its org on the token (api_key.active_org_id). */
 	if (strlen(org_id) > ORG_ID_MAX_BYTES ||
-	    (st = orgs_switch(rq->arena, rq->actor.session.id, rq->actor.user_id, org_id, &g)) ==
-		    DB_INVALID) {
+	    (st = rq->actor.session.id == NULL && rq->actor.key.id != NULL
+			  ? apikeys_switch_org(rq->arena, rq->actor.key.id, rq->actor.user_id,
+					       org_id, &g)
+			  : orgs_switch(rq->arena, rq->actor.session.id, rq->actor.user_id, org_id,
+					&g)) == DB_INVALID) {
 		g.id = NULL;
 		st = DB_OK;
 	}

@@ -30,6 +30,9 @@ const struct route routes[] = {
 	/* Me */
 	R("GET", "/v1/me", res_me_get, SESS, PERM_NONE, NO_ORG),
 	R("PATCH", "/v1/me", res_me_patch, SESS, PERM_NONE, NO_ORG),
+	/* Personal tokens (ours: the reference has none) */
+	R("GET", "/v1/me/tokens", res_me_tokens_list, SESS, PERM_NONE, NO_ORG),
+	R("DELETE", "/v1/me/tokens/:id", res_me_tokens_delete, SESS, PERM_NONE, NO_ORG),
 
 	/* Organizations */
 	R("GET", "/v1/orgs/me", res_orgs_list_mine, SESS, PERM_NONE, NO_ORG),
@@ -107,14 +110,16 @@ const struct route routes[] = {
 	  PERM_SECRET_READ, 0),
 
 	/* API keys */
-	TODO("GET", "/v1/projects/:projectId/api-keys", SESS, PERM_APIKEY_MANAGE, 0, "issue 5"),
-	TODO("POST", "/v1/projects/:projectId/api-keys", SESS, PERM_APIKEY_MANAGE, 0, "issue 5"),
-	TODO("POST", "/v1/projects/:projectId/api-keys/:id/rotate", SESS, PERM_APIKEY_MANAGE, 0,
-	     "issue 5"),
-	TODO("POST", "/v1/projects/:projectId/api-keys/:id/revoke", SESS, PERM_APIKEY_MANAGE, 0,
-	     "issue 5"),
-	TODO("DELETE", "/v1/projects/:projectId/api-keys/:id", SESS, PERM_APIKEY_MANAGE, 0,
-	     "issue 5"),
+	R("GET", "/v1/projects/:projectId/api-keys", res_apikeys_list, SESS, PERM_APIKEY_MANAGE,
+	  0),
+	R("POST", "/v1/projects/:projectId/api-keys", res_apikeys_create, SESS,
+	  PERM_APIKEY_MANAGE, 0),
+	R("POST", "/v1/projects/:projectId/api-keys/:id/rotate", res_apikeys_rotate, SESS,
+	  PERM_APIKEY_MANAGE, 0),
+	R("POST", "/v1/projects/:projectId/api-keys/:id/revoke", res_apikeys_revoke, SESS,
+	  PERM_APIKEY_MANAGE, 0),
+	R("DELETE", "/v1/projects/:projectId/api-keys/:id", res_apikeys_delete, SESS,
+	  PERM_APIKEY_MANAGE, 0),
 
 	/* Webhooks */
 	TODO("GET", "/v1/projects/:projectId/webhooks", SESS, PERM_WEBHOOK_MANAGE, 0, "webhooks"),
@@ -166,14 +171,14 @@ const struct route routes[] = {
 	R("GET", "/v1/projects/:projectId/env-counts", res_counts_env, SESS, PERM_PROJECT_READ, 0),
 
 	/* CLI auth (device-code flow) */
-	TODO("POST", "/v1/auth/cli/start", NONE, PERM_NONE, NO_ORG, "issue 5"),
-	TODO("POST", "/v1/auth/cli/approve", SESS, PERM_NONE, NO_ORG, "issue 5"),
-	TODO("POST", "/v1/auth/cli/enable", NONE, PERM_NONE, NO_ORG, "issue 5"),
+	R("POST", "/v1/auth/cli/start", res_cli_start, NONE, PERM_NONE, NO_ORG),
+	R("POST", "/v1/auth/cli/approve", res_cli_approve, SESS, PERM_NONE, NO_ORG),
+	R("POST", "/v1/auth/cli/enable", res_cli_enable, NONE, PERM_NONE, NO_ORG),
 
 	/* Runtime */
-	TODO("GET", "/runtime/v1/", KEY, PERM_NONE, NO_ORG, "issue 5"),
-	TODO("GET", "/runtime/v1/secrets", KEY, PERM_NONE, NO_ORG, "issue 5"),
-	TODO("GET", "/runtime/v1/secrets/:key", KEY, PERM_NONE, NO_ORG, "issue 5"),
+	R("GET", "/runtime/v1/", res_runtime_introspect, KEY, PERM_NONE, NO_ORG),
+	R("GET", "/runtime/v1/secrets", res_runtime_secrets, KEY, PERM_NONE, NO_ORG),
+	R("GET", "/runtime/v1/secrets/:key", res_runtime_secret, KEY, PERM_NONE, NO_ORG),
 
 	/* Billing */
 	TODO("GET", "/v1/billing/current", SESS, PERM_ORG_READ, 0, "billing"),

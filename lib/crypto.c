@@ -79,6 +79,32 @@ crypto_random_alnum(char *out, size_t n)
 	return 0;
 }
 
+/* Long division of the 32-byte big-endian number by 62, digit by digit
+ * from the right; 62^43 > 2^256, so 43 digits always suffice. */
+void
+crypto_base62(const unsigned char p[32], char out[CRYPTO_BASE62_32_LEN + 1])
+{
+	static const char digits[] =
+		"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	unsigned char n[32];
+	int i, j;
+
+	memcpy(n, p, sizeof(n));
+	for (i = CRYPTO_BASE62_32_LEN - 1; i >= 0; i--) {
+		unsigned rem = 0;
+
+		for (j = 0; j < 32; j++) {
+			unsigned cur = rem * 256 + n[j];
+
+			n[j] = (unsigned char)(cur / 62);
+			rem = cur % 62;
+		}
+		out[i] = digits[rem];
+	}
+	out[CRYPTO_BASE62_32_LEN] = '\0';
+	crypto_wipe(n, sizeof(n));
+}
+
 void
 crypto_sha256(const void *p, size_t n, unsigned char out[32])
 {

@@ -181,3 +181,35 @@ done:
 			freeReplyObject(r[i]);
 	return value;
 }
+
+long
+kv_peek_window(const char *key, long *ttl_left)
+{
+	redisReply *r[2] = {NULL, NULL};
+	long value = -1;
+	int i;
+
+	if (kv_connect() < 0)
+		return -1;
+	redisAppendCommand(ctx, "GET %s", key);
+	redisAppendCommand(ctx, "TTL %s", key);
+	for (i = 0; i < 2; i++) {
+		if (redisGetReply(ctx, (void **)&r[i]) != REDIS_OK || r[i] == NULL) {
+			drop();
+			goto done;
+		}
+	}
+	if (r[0]->type == REDIS_REPLY_STRING)
+		value = strtol(r[0]->str, NULL, 10);
+	else if (r[0]->type == REDIS_REPLY_NIL)
+		value = 0;
+	if (ttl_left != NULL)
+		*ttl_left = r[1]->type == REDIS_REPLY_INTEGER && r[1]->integer > 0
+				    ? (long)r[1]->integer
+				    : 0;
+done:
+	for (i = 0; i < 2; i++)
+		if (r[i] != NULL)
+			freeReplyObject(r[i]);
+	return value;
+}

@@ -67,13 +67,15 @@ static struct db_stmt st_proj_delete = {
 	"DELETE FROM project WHERE org_id = $1 AND id = $2 RETURNING id",
 	2, 0};
 
-/* apiKeys, webhooks and integrations: 0 until their tables exist (their
- * issues add them here). */
+/* webhooks and integrations: 0 until their tables exist (their issues add
+ * them here). apiKeys: the environment keys GET …/api-keys lists. */
 static struct db_stmt st_proj_counts = {
 	"projects_counts",
 	"SELECT (SELECT count(*) FROM secret WHERE org_id = $1 AND project_id = $2), "
 	"(SELECT count(*) FROM folder WHERE org_id = $1 AND project_id = $2), "
-	"(SELECT count(*) FROM environment WHERE org_id = $1 AND project_id = $2)",
+	"(SELECT count(*) FROM environment WHERE org_id = $1 AND project_id = $2), "
+	"(SELECT count(*) FROM api_key WHERE org_id = $1 AND project_id = $2 "
+	"AND kind = 'environment')",
 	2, 0};
 
 static void
@@ -216,6 +218,7 @@ projects_counts(struct arena *a, const char *org_id, const char *project_id,
 		c->secrets = to_long(db_get(&r, 0, 0));
 		c->folders = to_long(db_get(&r, 0, 1));
 		c->environments = to_long(db_get(&r, 0, 2));
+		c->api_keys = to_long(db_get(&r, 0, 3));
 	}
 	return DB_OK;
 }

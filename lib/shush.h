@@ -170,6 +170,10 @@ long crypto_b64_decode(const char *s, size_t slen, unsigned char *out, size_t ou
 void crypto_hex(const unsigned char *p, size_t n, char *out); /* out: 2n+1 */
 int crypto_unhex(const char *s, size_t slen, unsigned char *out, size_t outcap);
 void crypto_wipe(void *p, size_t n);
+/* The 32 bytes p as a big-endian number in base 62 (0-9, A-Z, a-z), left
+ * padded with '0' to exactly 43 characters; out: 44 bytes. */
+#define CRYPTO_BASE62_32_LEN 43
+void crypto_base62(const unsigned char p[32], char out[CRYPTO_BASE62_32_LEN + 1]);
 
 /* ------------------------------------------------------------- password */
 /* better-auth's format: "<salt hex 32>:<scrypt key hex 128>", scrypt
@@ -234,6 +238,9 @@ int kv_ping(void);
 /* Increments a counter that expires after ttl seconds; returns the new
  * value, or -1 when Redis is unavailable. */
 long kv_incr_window(const char *key, int ttl_seconds, long *ttl_left);
+/* The counter of such a window without counting: its value (0 when there
+ * is none), or -1 when Redis is unavailable. */
+long kv_peek_window(const char *key, long *ttl_left);
 
 /* ----------------------------------------------------------------- time */
 /* ISO 8601 UTC with milliseconds into out (25 bytes). */
@@ -265,6 +272,11 @@ int cursor_decode_stamp(struct arena *a, const char *cursor, const char **stamp,
 /* Fixed one-minute windows in Redis, with a per-process fallback when Redis
  * is down. Returns 0 allowed, or the seconds to wait. limit 0 = unlimited. */
 int ratelimit_hit(const char *bucket, const char *who, long limit);
+/* Whether the window is already full (limit hits counted), without
+ * counting this one: 0 when another hit is allowed, else the seconds to
+ * wait. For limits on failures (wrong codes): peek before trying, hit on a
+ * failure. */
+int ratelimit_peek(const char *bucket, const char *who, long limit);
 
 /* ---------------------------------------------------------- idempotency */
 /* Idempotency-Key (API.md §1): the first answer to a mutating request,
@@ -547,8 +559,8 @@ enum db_status folders_update(struct arena *a, const char *org_id, const char *p
 enum db_status folders_delete(struct arena *a, const char *org_id, const char *project_id,
 			      const char *folder_id, int *deleted);
 
-/* GET …/counts. apiKeys, webhooks and integrations stay 0 until their
- * tables exist. */
+/* GET …/counts. webhooks and integrations stay 0 until their tables
+ * exist; apiKeys counts the project's environment keys. */
 struct project_counts {
 	long secrets, folders, environments, api_keys, webhooks, integrations;
 };
@@ -1014,6 +1026,168 @@ enum db_status invitations_lock_for_invitee(struct arena *a, const char *id, con
 					    struct invitation *inv);
 enum db_status invitations_set_status(struct arena *a, const char *org_id, const char *id,
 				      const char *status, struct invitation *inv);
+
+/* -------------------------------------------------------------- apikeys */
+/* API keys (API.md §4, 007_apikeys.sql): "shush_" + 43 of [A-Za-z0-9];
+ * only the hex SHA-256 of the whole key is stored. kind "environment":
+ * one environment of a project, the runtime routes (AUTH_APIKEY); kind
+ * "user": a personal token that acts as its user on every /v1 route, in
+ * its active_org_id. Rows as strings; timestamps in the API's format. */
+#define APIKEY_PREFIX "shush_"
+#define APIKEY_LEN (6 + 43)       /* whole key, without NUL */
+#define APIKEY_DISPLAY_PREFIX 12  /* characters kept in prefix */
+#define APIKEY_NAME_MAX 128       /* characters */
+#define APIKEY_GRACE_MAX 86400    /* rotate graceSeconds */
+
+struct apikey {
+	const char *id, *org_id, *kind, *project_id, *environment_id,
+		*environment /* slug; NULL for user keys */, *user_id, *name, *prefix,
+		*active_org_id, *created_at, *last_used_at, *expires_at, *revoked_at;
+};
+
+/* 1 when s is "shush_" + exactly 43 of [A-Za-z0-9]. */
+int apikeys_format_valid(const char *s);
+/* The key presented (the whole "shush_…"): k->id NULL when malformed,
+ * unknown, revoked (revoked_at <= now) or expired. Stamps last_used_at at
+ * most once a minute per key. Outside or inside a transaction. */
+enum db_status apikeys_authenticate(struct arena *a, const char *presented, struct apikey *k);
+/* Mints a key (inside the caller's transaction): key_out gets the
+ * plaintext (NUL-terminated, shown once), k the row. kind "environment"
+ * takes project_id and environment_id (active_org_id NULL); kind "user"
+ * neither: it is stored with no org of its own (org_id NULL, so deleting
+ * an org never deletes people's tokens) and acts in active_org_id (NULL:
+ * org_id; may be both NULL); k->org_id then shows active_org_id.
+ * expires_at ISO or NULL. */
+enum db_status apikeys_create(struct arena *a, const char *org_id, const char *kind,
+			      const char *project_id, const char *environment_id,
+			      const char *user_id, const char *name, const char *expires_at,
+			      const char *active_org_id, char key_out[50], struct apikey *k);
+/* One environment key of the project; k->id NULL when none. */
+enum db_status apikeys_get(struct arena *a, const char *org_id, const char *project_id,
+			   const char *id, struct apikey *k);
+/* Keyset page of the project's environment keys, oldest first; like
+ * projects_list (items has room for limit; DB_INVALID for a bad cursor). */
+enum db_status apikeys_list(struct arena *a, const char *org_id, const char *project_id,
+			    int limit, const char *cursor, struct apikey *items, int *n,
+			    const char **next);
+/* The user's personal tokens (kind "user", any org), same paging. */
+enum db_status apikeys_list_user(struct arena *a, const char *user_id, int limit,
+				 const char *cursor, struct apikey *items, int *n,
+				 const char **next);
+/* Sets revoked_at = now() + grace_seconds unless it is already earlier;
+ * k gets the row after; k->id NULL when none. Bumps the generation. */
+enum db_status apikeys_revoke(struct arena *a, const char *org_id, const char *project_id,
+			      const char *id, int grace_seconds, struct apikey *k);
+/* Hard delete of an environment key; *deleted 0 when none. Bumps. */
+enum db_status apikeys_delete(struct arena *a, const char *org_id, const char *project_id,
+			      const char *id, int *deleted);
+/* Hard delete of one of the user's personal tokens; *deleted 0 when none
+ * (someone else's looks missing). Bumps. */
+enum db_status apikeys_delete_user(struct arena *a, const char *user_id, const char *id,
+				   int *deleted);
+/* POST /v1/orgs/current with a personal token: sets its active_org_id if
+ * its user is a live member of org_id; o->id NULL (nothing changed)
+ * otherwise. */
+enum db_status apikeys_switch_org(struct arena *a, const char *key_id, const char *user_id,
+				  const char *org_id, struct org *o);
+/* The generation of apikey_generation: it moves on every revoke, rotate,
+ * delete or expiry change, so a cache of authenticated keys can be dropped
+ * when it differs. -1 when PostgreSQL failed. A cache must still check a
+ * cached key's revoked_at and expires_at against the clock itself: a
+ * rotation grace or an expiry runs out with no write at all. */
+long long apikeys_generation(struct arena *a);
+/* Bumps it, inside the caller's transaction, and NOTIFYs
+ * APIKEY_NOTIFY_CHANNEL with the new generation (delivered at commit). */
+#define APIKEY_NOTIFY_CHANNEL "shush_apikeys"
+enum db_status apikeys_bump_generation(struct arena *a);
+
+/* -------------------------------------------------------------- runtime */
+/* The runtime API's rendering (API.md §6, lib/runtime.c). */
+enum runtime_format { RUNTIME_JSON, RUNTIME_DOTENV, RUNTIME_SHELL, RUNTIME_FORMAT__MAX };
+#define RUNTIME_ETAG_LEN (1 + 64 + 1) /* '"' + hex SHA-256 + '"' */
+/* ?format=: NULL is json; -1 for anything but json, dotenv, shell. */
+int runtime_format_parse(const char *s, enum runtime_format *f);
+const char *runtime_format_name(enum runtime_format f);
+/* The resolved environment (secrets_resolve's items, keys sorted) in a
+ * format: json {"environment":E,"secrets":{"KEY":"value",…}}; dotenv and
+ * shell exactly as the /v1 export writes them. -1, nothing appended, for
+ * a value a format cannot carry. */
+int runtime_render(struct buf *b, struct arena *a, enum runtime_format f, const char *environment,
+		   const struct secret_resolved *items, size_t n);
+/* The strong ETag of a rendered body: '"' + hex SHA-256 over the format
+ * and the body's SHA-256 + '"', the same on every worker and host. */
+void runtime_etag(enum runtime_format f, const char *body, size_t n,
+		  char out[RUNTIME_ETAG_LEN + 1]);
+/* 1 when an If-None-Match header (a list of entity tags, or "*") matches
+ * etag (weak comparison, RFC 9110 §13.1.2); 0 when absent or not. */
+int runtime_etag_match(const char *if_none_match, const char *etag);
+/* One key of the resolved environment (order from
+ * environments_resolution_order), its value opened; out->key NULL when no
+ * environment in order has a value for it. */
+enum db_status runtime_resolve_one(struct arena *a, const char *org_id, const char *project_id,
+				   const struct environment *order, int n, const char *key,
+				   struct secret_resolved *out);
+
+/* --------------------------------------------------------------- device */
+/* The CLI device flow (API.md §8, RFC 8628 semantics; lib/device.c,
+ * 008_device.sql). Only the SHA-256 of a device code is stored. */
+#define DEVICE_CODE_LEN 40          /* [A-Za-z0-9] */
+#define DEVICE_USER_CODE_LEN 8      /* letters of the alphabet, no dash */
+#define DEVICE_USER_CODE_ALPHABET "BCDFGHJKLMNPQRSTVWXZ"
+#define DEVICE_TTL_SECONDS 900
+#define DEVICE_INTERVAL 5           /* seconds; + 5 on each SLOW_DOWN */
+#define DEVICE_CLIENT_NAME_MAX 128  /* characters */
+
+/* 8 random letters of the alphabet (uniform); -1 when no randomness. */
+int device_user_code_new(char out[DEVICE_USER_CODE_LEN + 1]);
+/* What a person typed, case-insensitive, the dash optional (only between
+ * the halves): the stored form; -1 when it cannot be a user code. */
+int device_user_code_normalize(const char *in, char out[DEVICE_USER_CODE_LEN + 1]);
+/* "BCDFGHJK" -> "BCDF-GHJK". */
+void device_user_code_format(const char *code, char out[DEVICE_USER_CODE_LEN + 2]);
+/* Hex SHA-256 of a device code. */
+void device_code_hash(const char *device_code, char out[65]);
+
+struct device_start {
+	const char *id;
+	char device_code[DEVICE_CODE_LEN + 1];
+	char user_code[DEVICE_USER_CODE_LEN + 1]; /* normalized */
+	int expires_in, interval;
+};
+/* A new pending flow (its own statement, no transaction needed); sweeps a
+ * few long-expired rows first. */
+enum db_status device_start(struct arena *a, const char *client_name, const char *client_ip,
+			    struct device_start *out);
+
+struct device_decision {
+	const char *id; /* NULL: no pending, unexpired flow has that code */
+	const char *client_name, *client_ip;
+};
+/* Approves (or denies) the pending, unexpired flow of the normalized user
+ * code, recording the person and the org the token will start in; inside
+ * the caller's transaction. */
+enum db_status device_decide(struct arena *a, const char *user_code, int approve,
+			     const char *user_id, const char *org_id, struct device_decision *out);
+
+enum device_state {
+	DEVICE_INVALID_GRANT, /* unknown, or already used */
+	DEVICE_PENDING,
+	DEVICE_SLOW_DOWN,     /* pending, polled sooner than interval */
+	DEVICE_EXPIRED,
+	DEVICE_DENIED,
+	DEVICE_APPROVED       /* mint now, then device_consume */
+};
+struct device_poll {
+	enum device_state state;
+	const char *id, *user_id, *active_org_id, *client_name;
+	int interval; /* seconds, after this poll */
+};
+/* One poll of the device code, inside the caller's transaction: locks the
+ * row (FOR UPDATE) until it ends, so that one approval mints one token;
+ * records the poll of a pending flow (a SLOW_DOWN grows the interval). */
+enum db_status device_poll(struct arena *a, const char *device_code, struct device_poll *out);
+/* Marks the approved flow used, naming the key minted for it. */
+enum db_status device_consume(struct arena *a, const char *id, const char *api_key_id);
 
 /* ----------------------------------------------------------------- mail */
 /* Queues one message in mail_outbox, inside the caller's transaction;

@@ -8,7 +8,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev
  libfcgi-dev libpq-dev libhiredis-dev libcjson-dev libssl-dev
  libcurl4-openssl-dev liblasso3-dev liboath-dev libunistring-dev
  postgresql postgresql-contrib redis-server nginx-light
- curl wrk procps perl nodejs npm"
+ curl wrk procps perl nodejs npm chromium"
 
 missing=""
 for p in $PKGS; do

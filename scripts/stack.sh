@@ -509,8 +509,13 @@ render_nginx() {
 		-e "s|@HTTP_PORT@|$HTTP_PORT|g" \
 		-e "s|@AUTH_RATE@|$_rate|g" \
 		-e "s|@SOCKET@|$SHUSH_SOCKET|g" \
-		-e "s|@SHUSH_CONF@|$ROOT/nginx/shush.conf|g" \
+		-e "s|@SHUSH_CONF@|$NGX/shush.conf|g" \
 		"$ROOT/nginx/dev.conf.in" >"$NGX/nginx.conf"
+	# The file operators include, with its static pages served from the
+	# repository's web/ instead of the installed copy.
+	sed -e "s|root /usr/local/share/shush/web;|root $ROOT/web;|" \
+		"$ROOT/nginx/shush.conf" >"$NGX/shush.conf"
+	grep -q "root $ROOT/web;" "$NGX/shush.conf" || die "nginx/shush.conf: no 'root /usr/local/share/shush/web;' line to point at $ROOT/web"
 }
 
 # shellcheck disable=SC2120

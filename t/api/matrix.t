@@ -5,7 +5,11 @@
 #
 # Actors: owner, admin, engineer and viewer of org A; a signed-in person who
 # belongs to no org (no active org); the owner of another org B, acting on org
-# A's ids; no credential.
+# A's ids; no credential; and the owner again through a personal token
+# (Authorization: Bearer shush_…, kind user), which must get exactly the
+# owner's answers. Then every route with environment keys (of the right
+# environment, of another, revoked, expired): every /v1 route 401
+# INVALID_API_KEY (API.md §6).
 #
 # Expected (API.md §1-§3, DESIGN.md §3, app/pipeline.c):
 #   unbuilt row (501)        every actor: 501 NOT_IMPLEMENTED (routing first)
@@ -134,6 +138,7 @@ my $MINT = 1;
 sub fresh_session {
 	my ($a, $org) = @_;
 	return undef unless $a->{user_id};
+	return 'BEARER:' . personal_token($a->{user_id}, $org) if $a->{bearer};
 	my $secret = conf('BETTER_AUTH_SECRET');
 	if ($MINT && defined $secret && length $secret) {
 		my $token = rid();
@@ -152,6 +157,32 @@ sub fresh_session {
 	die "sign-in of $a->{name} failed: $r->{status} $r->{body}\n" unless $r->{status} == 200;
 	set_active($r->{json}{token}, $org);
 	return session_cookie($r);
+}
+
+# API keys minted in the database ("shush_" + 43 base62; only the SHA-256
+# is stored): a personal token of a user acting in $org (undef: none), and
+# an environment key of project $p's environment $env.
+sub new_key_text { return 'shush_' . join '', map { ('A' .. 'Z', 'a' .. 'z', 0 .. 9)[int rand 62] } 1 .. 43 }
+sub personal_token {
+	my ($uid, $org) = @_;
+	my $key = new_key_text();
+	psql('INSERT INTO api_key (id, kind, user_id, name, prefix, hash, active_org_id) VALUES ('
+		. join(', ', q_(rid()), q_('user'), q_($uid), q_('matrix'), q_(substr($key, 0, 12)),
+		q_(Digest::SHA::sha256_hex($key)), defined $org ? q_($org) : 'NULL') . ')');
+	return $key;
+}
+sub env_key {
+	my ($org, $p, $env, $uid, %o) = @_;
+	my $key = new_key_text();
+	my $id = rid();
+	psql('INSERT INTO api_key (id, org_id, kind, project_id, environment_id, user_id, name, '
+		. 'prefix, hash, expires_at, revoked_at) SELECT ' . join(', ', q_($id), q_($org),
+		q_('environment'), q_($p)) . ', e.id, ' . join(', ', q_($uid), q_('matrix'),
+		q_(substr($key, 0, 12)), q_(Digest::SHA::sha256_hex($key))) . ', '
+		. ($o{expired} ? "now() - interval '1 minute'" : 'NULL') . ', '
+		. ($o{revoked} ? "now() - interval '1 minute'" : 'NULL')
+		. ' FROM environment e WHERE e.project_id = ' . q_($p) . ' AND e.slug = ' . q_($env));
+	return wantarray ? ($key, $id) : $key;
 }
 
 sub set_active {
@@ -182,8 +213,7 @@ sub psql_org {
 sub new_org {
 	my ($owner, $name) = @_;
 	return psql_org($name, $owner->{user_id} => 'owner') unless built('POST /v1/orgs');
-	my $r = req('POST', '/v1/orgs', { cookie => fresh_session($owner), origin => 1,
-		json => { name => "$name " . rid() } });
+	my $r = send_req('POST', '/v1/orgs', fresh_session($owner), { name => "$name " . rid() });
 	die "POST /v1/orgs as $owner->{name}: $r->{status} $r->{body}\n"
 		unless $r->{status} == 201 && $r->{json} && $r->{json}{id};
 	return $r->{json}{id};
@@ -220,7 +250,8 @@ sub invitation {
 
 # ------------------------------------------------------------ actors and orgs
 
-my ($ORG_A, $ORG_B, @ACTORS, $ADMIN, $ENGINEER, $VIEWER, $NONMEMBER, $FOREIGN, $ANON, $SIGNIN);
+my ($ORG_A, $ORG_B, @ACTORS, $ADMIN, $ENGINEER, $VIEWER, $NONMEMBER, $FOREIGN, $ANON, $SIGNIN,
+    $OWNER_TOKEN);
 
 subtest 'setup: actors, org A, org B' => sub {
 	$OWNER = new_actor('owner', role => 'owner');
@@ -284,6 +315,10 @@ subtest 'setup: actors, org A, org B' => sub {
 		. q_($ORG_A) . ' AND "removedAt" IS NULL');
 	is_deeply(\%roles, { map { $_->{user_id} => $_->{role} } $OWNER, $ADMIN, $ENGINEER, $VIEWER },
 		'org A has exactly owner, admin, engineer and viewer');
+	# The owner once more, through a personal token acting in org A.
+	$OWNER_TOKEN = { %$OWNER, name => 'owner-token', bearer => 1,
+		cookie => 'BEARER:' . personal_token($OWNER->{user_id}, $ORG_A) };
+	push @ACTORS, $OWNER_TOKEN;
 	BAIL_OUT('setup failed') unless Test::More->builder->is_passing;
 };
 
@@ -347,6 +382,27 @@ sub folder_a {
 	return $id;
 }
 sub in_project_a { return { params => { projectId => project_a() } } }
+# A fresh environment key of the shared project of org A.
+sub mx_apikey {
+	my (undef, $id) = env_key($ORG_A, project_a(), 'production', $OWNER->{user_id});
+	return { params => { projectId => project_a(), id => $id } };
+}
+
+# Someone with an org of their own, outside org A, who approves device codes.
+my $MX_APPROVER;
+sub mx_device_approver {
+	return $MX_APPROVER if $MX_APPROVER;
+	$MX_APPROVER = new_actor('device-approver');
+	$MX_APPROVER->{cookie} = fresh_session($MX_APPROVER, new_org($MX_APPROVER, 'Matrix devices'));
+	return $MX_APPROVER;
+}
+
+# A fresh device flow: {deviceCode, userCode}.
+sub mx_device_flow {
+	my $r = req('POST', '/v1/auth/cli/start', { json => { clientName => 'matrix' } });
+	die "cli/start: $r->{status} $r->{body}\n" unless $r->{status} == 200;
+	return $r->{json};
+}
 
 # Secrets: a project of org A made by its owner, and fresh secrets in it
 # (through the API: values are sealed by the server).
@@ -400,6 +456,25 @@ my %FIX = (
 
 	# Organizations
 	'GET /v1/orgs/me' => { ok => 200 },
+
+	# CLI device flow: each actor gets a flow of its own.
+	'POST /v1/auth/cli/start' => { ok => 200, body => { clientName => 'matrix' } },
+	# Approving needs an active org (the minted token starts in it).
+	'POST /v1/auth/cli/approve' => { ok => 200, prep => sub {
+		my ($a) = @_;
+		my $p = { body => { userCode => mx_device_flow()->{userCode} } };
+		$p->{expect} = 403 if $a->{cookie} && !$a->{org};
+		return $p;
+	} },
+	# Approved by a person outside org A (the answer names the approver);
+	# the poll is public and mints once.
+	'POST /v1/auth/cli/enable' => { ok => 200, prep => sub {
+		my $f = mx_device_flow();
+		my $r = req('POST', '/v1/auth/cli/approve', { cookie => mx_device_approver()->{cookie},
+			origin => 1, json => { userCode => $f->{userCode} } });
+		die "approve: $r->{status} $r->{body}\n" unless $r->{status} == 200;
+		return { body => { deviceCode => $f->{deviceCode} } };
+	} },
 	# Creating one makes it the session's active org: a fresh session each.
 	'POST /v1/orgs' => { ok => 201, destructive => 1,
 		body => sub { { name => 'Matrix New ' . rid() } },
@@ -450,7 +525,8 @@ my %FIX = (
 	'POST /v1/access/invitations/:id/accept' => { ok => 200, destructive => 1, prep => sub {
 		my ($a) = @_;
 		my $to_me = $a->{user_id} && !$a->{foreign};
-		my $id = $to_me ? invitation(accept_org(), $a->{email}, $SIGNIN)
+		my $id = $to_me ? invitation($a->{bearer} ? psql_org("Matrix E2 $$",
+					$SIGNIN->{user_id} => 'owner') : accept_org(), $a->{email}, $SIGNIN)
 				: invitation($ORG_A, rand_email('mx-someone'));
 		return { params => { id => $id }, cookie => fresh_session($a) };
 	} },
@@ -524,6 +600,34 @@ my %FIX = (
 		prep => sub { mx_shared() } },
 	'GET /v1/orgs/current/shared-secrets/:id/versions' => { ok => 200,
 		prep => sub { mx_shared() } },
+	# Runtime (environment keys; no actor here holds one: 401 for all,
+	# t/api/runtime.t covers keys)
+	'GET /runtime/v1/' => { ok => 200 },
+	'GET /runtime/v1/secrets' => { ok => 200 },
+	'GET /runtime/v1/secrets/:key' => { ok => 200 },
+
+	# API keys (issue 5): a fresh environment key of org A's project each
+	'GET /v1/projects/:projectId/api-keys' => { ok => 200, prep => sub { in_project_a() } },
+	'POST /v1/projects/:projectId/api-keys' => { ok => 201,
+		body => { name => 'matrix key', environment => 'production' },
+		prep => sub { in_project_a() } },
+	'POST /v1/projects/:projectId/api-keys/:id/rotate' => { ok => 200, body => {},
+		prep => sub { mx_apikey() } },
+	'POST /v1/projects/:projectId/api-keys/:id/revoke' => { ok => 200,
+		prep => sub { mx_apikey() } },
+	'DELETE /v1/projects/:projectId/api-keys/:id' => { ok => 204, prep => sub { mx_apikey() } },
+	# Personal tokens (ours): one's own; the other org's owner tries the
+	# owner's (404, like a missing one)
+	'GET /v1/me/tokens' => { ok => 200 },
+	'DELETE /v1/me/tokens/:id' => { ok => 204, prep => sub {
+		my ($a) = @_;
+		return {} unless $a->{user_id};
+		my $uid = $a->{foreign} ? $OWNER->{user_id} : $a->{user_id};
+		my $key = personal_token($uid, $ORG_A);
+		my ($id) = map { $_->[0] } psql_rows('SELECT id FROM api_key WHERE hash = '
+			. q_(Digest::SHA::sha256_hex($key)));
+		return { params => { id => $id } };
+	} },
 );
 
 # ------------------------------------------------------------ the matrix
@@ -571,6 +675,10 @@ my $REQUESTS = 0;
 sub send_req {
 	my ($method, $path, $cookie, $body) = @_;
 	$REQUESTS++;
+	if (defined $cookie && $cookie =~ /^BEARER:(.*)$/) {
+		return req($method, $path, { headers => { Authorization => "Bearer $1" },
+			(defined $body ? (json => $body) : ()) });
+	}
 	return req($method, $path, { (defined $cookie ? (cookie => $cookie) : ()),
 		($method ne 'GET' && $method ne 'HEAD' ? (origin => 1) : ()),
 		(defined $body ? (json => $body) : ()) });
@@ -646,11 +754,39 @@ subtest 'every fixture row names a route of the table' => sub {
 	}
 };
 
+# Environment keys never authenticate /v1 (API.md §6): of the right
+# environment, of another, revoked or expired, every /v1 route answers 401
+# INVALID_API_KEY; on the runtime, revoked and expired ones are 401 too.
+subtest 'environment keys on every route' => sub {
+	my $p = project_a();
+	my %keys = (
+		'environment key' => scalar env_key($ORG_A, $p, 'production', $OWNER->{user_id}),
+		'key of another environment' => scalar env_key($ORG_A, $p, 'staging', $OWNER->{user_id}),
+		'revoked key' => scalar env_key($ORG_A, $p, 'production', $OWNER->{user_id}, revoked => 1),
+		'expired key' => scalar env_key($ORG_A, $p, 'production', $OWNER->{user_id}, expired => 1),
+	);
+	for my $rt (grep { $_->{built} && $_->{auth} ne 'none' } @ROUTES) {
+		my $path = fill($rt->{path}, { projectId => $p });
+		for my $k (sort keys %keys) {
+			my $r = send_req($rt->{method}, $path, "BEARER:$keys{$k}");
+			my $code = $r->{json} && ref $r->{json} eq 'HASH' ? $r->{json}{code} // '' : '';
+			if ($rt->{auth} eq 'apikey' && $k !~ /revoked|expired/) {
+				ok($r->{status} != 401, "$rt->{key} with the $k: not 401")
+					or diag show($r);
+				next;
+			}
+			ok($r->{status} == 401 && ($rt->{auth} ne 'session' && $rt->{auth} ne 'apikey'
+				|| $code eq 'INVALID_API_KEY'), "$rt->{key} with the $k: 401 INVALID_API_KEY")
+				or diag show($r);
+		}
+	}
+};
+
 # The effective permissions of each actor agree with the catalog.
 if (built('GET /v1/access/members/me/permissions')) {
 	subtest 'members/me/permissions of each member' => sub {
 		for my $a (grep { $_->{role} } @ACTORS) {
-			my $r = req('GET', '/v1/access/members/me/permissions', { cookie => $a->{cookie} });
+			my $r = send_req('GET', '/v1/access/members/me/permissions', $a->{cookie});
 			is($r->{status}, 200, "$a->{name}: 200") or next;
 			is($r->{json}{role}, $a->{role}, "$a->{name}: role");
 			is_deeply([ sort @{ $r->{json}{permissions} || [] } ], [ sort keys %{ $HOLDS{ $a->{role} } } ],

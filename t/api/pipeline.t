@@ -78,8 +78,8 @@ subtest 'known path, other method: 405 with Allow' => sub {
 };
 
 subtest 'unbuilt route: 501 NOT_IMPLEMENTED with requestId' => sub {
-	for my $k ('GET /v1/projects/abc/webhooks', 'POST /v1/projects/abc/api-keys', 'GET /v1/billing/current',
-		'GET /v1/sso/scim/tokens', 'GET /v1/projects/abc/integrations', 'GET /runtime/v1/secrets') {
+	for my $k ('GET /v1/projects/abc/webhooks', 'POST /v1/projects/abc/webhooks', 'GET /v1/billing/current',
+		'GET /v1/sso/scim/tokens', 'GET /v1/projects/abc/integrations', 'GET /v1/orgs/current/kms') {
 		my ($m, $p) = split / /, $k;
 		my $r = req($m, $p, $m eq 'POST' ? { json => { name => 'x' } } : {});
 		is($r->{status}, 501, "$k: 501");

@@ -299,6 +299,43 @@ test_random(void)
 }
 
 static void
+test_base62(void)
+{
+	unsigned char n[32];
+	char out[CRYPTO_BASE62_32_LEN + 1], key[APIKEY_LEN + 2];
+	size_t i;
+
+	memset(n, 0, sizeof(n));
+	crypto_base62(n, out);
+	is_str(out, "0000000000000000000000000000000000000000000", "base62 of 0: 43 zeros");
+	n[31] = 61;
+	crypto_base62(n, out);
+	is_str(out, "000000000000000000000000000000000000000000z", "base62 of 61");
+	memset(n, 0xff, sizeof(n));
+	crypto_base62(n, out);
+	is_str(out, "yhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8Xp1", "base62 of 2^256-1");
+	for (i = 0; i < sizeof(n); i++)
+		n[i] = (unsigned char)i;
+	crypto_base62(n, out);
+	is_str(out, "003aUlTJC7tjlCTQj2uNU3MFagCXG9LRKRcwGkBIDlf", "base62 of 00 01 .. 1f");
+
+	memcpy(key, "shush_", 6);
+	memcpy(key + 6, out, sizeof(out));
+	ok(apikeys_format_valid(key), "shush_ + 43 base62 is a key");
+	key[48] = '-';
+	ok(!apikeys_format_valid(key), "a non-alphanumeric character is not");
+	key[48] = '\0';
+	ok(!apikeys_format_valid(key), "42 characters are not");
+	memcpy(key + 6, out, sizeof(out));
+	key[49] = 'x';
+	key[50] = '\0';
+	ok(!apikeys_format_valid(key), "44 characters are not");
+	ok(!apikeys_format_valid("scim_0000000000000000000000000000000000000000000"),
+	   "another prefix is not");
+	ok(!apikeys_format_valid(NULL), "NULL is not");
+}
+
+static void
 test_wipe(void)
 {
 	unsigned char k[16];
@@ -324,6 +361,7 @@ main(void)
 	test_hex();
 	test_eq();
 	test_random();
+	test_base62();
 	test_wipe();
 	return done_testing();
 }
