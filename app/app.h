@@ -125,6 +125,13 @@ enum route_match router_match(struct request *rq, char *allow, size_t allowlen);
 void pipeline_run(struct request *rq, struct response *rs);
 const char *pipeline_auth_name(enum auth_kind k);
 
+/* The one permission check (the pipeline runs it with the route's
+ * permission): 0, or -1 with a 403 FORBIDDEN answered. */
+int app_require(struct request *rq, struct response *rs, enum perm perm);
+/* ?reveal=true|false on a list whose route needs secret:list: values are
+ * shown only to roles that also hold secret:read. -1 answered (400, 403). */
+int app_reveal(struct request *rq, struct response *rs, int *reveal);
+
 /* The audit event of this request's change, in its transaction: actor,
  * org, IP, user agent and request id come from the request. */
 enum db_status app_audit(struct request *rq, const char *action, const char *target_type,

@@ -161,14 +161,33 @@ org_context(struct request *rq, struct response *rs)
 	}
 	ac->member_id = m.member_id;
 	ac->role = (enum rbac_role)m.role;
-	if (!rbac_allows(ac->role, rq->route->perm)) {
-		http_error(rs, 403, "FORBIDDEN",
-			   arena_printf(rq->arena, "Your role (%s) does not grant %s",
-					rbac_role_name(ac->role), rbac_perm_name(rq->route->perm)),
-			   NULL);
+	return app_require(rq, rs, rq->route->perm);
+}
+
+int
+app_require(struct request *rq, struct response *rs, enum perm perm)
+{
+	if (rbac_allows(rq->actor.role, perm))
+		return 0;
+	http_error(rs, 403, "FORBIDDEN",
+		   arena_printf(rq->arena, "Your role (%s) does not grant %s",
+				rbac_role_name(rq->actor.role), rbac_perm_name(perm)),
+		   NULL);
+	return -1;
+}
+
+int
+app_reveal(struct request *rq, struct response *rs, int *reveal)
+{
+	const char *v = http_query(rq, "reveal");
+
+	*reveal = 0;
+	if (v != NULL && strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+		http_error(rs, 400, "VALIDATION_ERROR", "reveal must be true or false", "reveal");
 		return -1;
 	}
-	return 0;
+	*reveal = v != NULL && strcmp(v, "true") == 0;
+	return *reveal ? app_require(rq, rs, PERM_SECRET_READ) : 0;
 }
 
 /* ------------------------------------------------------ Idempotency-Key */

@@ -483,28 +483,14 @@ void
 res_secrets_list(struct request *rq, struct response *rs)
 {
 	struct list_ctx x;
-	const char *reveal = http_query(rq, "reveal");
 	cJSON *arr;
 	int i;
 
 	memset(&x, 0, sizeof(x));
 	if (http_page(rq, rs, &x.limit, &x.cursor) < 0)
 		return;
-	if (reveal != NULL && strcmp(reveal, "true") != 0 && strcmp(reveal, "false") != 0) {
-		http_error(rs, 400, "VALIDATION_ERROR", "reveal must be true or false", "reveal");
+	if (app_reveal(rq, rs, &x.reveal) < 0)
 		return;
-	}
-	x.reveal = reveal != NULL && strcmp(reveal, "true") == 0;
-	/* The one check in a handler: the route needs secret:list, a reveal
-	 * secret:read as well. */
-	if (x.reveal && !rbac_allows(rq->actor.role, PERM_SECRET_READ)) {
-		http_error(rs, 403, "FORBIDDEN",
-			   arena_printf(rq->arena, "Your role (%s) does not grant %s",
-					rbac_role_name(rq->actor.role),
-					rbac_perm_name(PERM_SECRET_READ)),
-			   NULL);
-		return;
-	}
 	x.folder_id = http_query(rq, "folderId");
 	if (x.folder_id != NULL && x.folder_id[0] == '\0')
 		x.folder_id = NULL;
