@@ -319,7 +319,21 @@ auth_apikey(struct request *rq, struct response *rs, const char *kind)
 		invalid_key(rs);
 		return -1;
 	}
-	if ((st = apikeys_authenticate(rq->arena, presented, &k)) != DB_OK) {
+	/* Environment keys: the worker's cache first (lib/runtime.c). The
+	 * world generation is read before the query whose answer is cached. */
+	if (strcmp(kind, "environment") == 0) {
+		uint64_t gen = runtime_world_load();
+		int64_t now = time_now_ms();
+
+		if (!runtime_key_get(presented, gen, now, &k)) {
+			if ((st = apikeys_authenticate(rq->arena, presented, &k)) != DB_OK) {
+				http_db_error(rs, st);
+				return -1;
+			}
+			if (k.id != NULL && strcmp(k.kind, kind) == 0)
+				runtime_key_put(presented, gen, now, &k);
+		}
+	} else if ((st = apikeys_authenticate(rq->arena, presented, &k)) != DB_OK) {
 		http_db_error(rs, st);
 		return -1;
 	}

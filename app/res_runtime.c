@@ -4,17 +4,24 @@
  * AUTH_APIKEY step has authenticated the key (rq->actor.key, org_id set),
  * answering 401 INVALID_API_KEY for anything but a live environment key.
  *
- * The key's org, project and environment come only from the key. Every
- * read resolves the environment afresh (inherited values included), so a
- * write acknowledged by /v1 is visible on the very next runtime read on
- * every worker and host; nothing is cached across requests in this
- * version. Every answer says Cache-Control: no-store.
+ * The key's org, project and environment come only from the key. The
+ * warm path (issue 5, lib/runtime.c): auth_apikey keeps environment keys
+ * in a per-worker cache, and GET /runtime/v1/secrets keeps the rendered
+ * body per (environment, format) with its ETag; both are valid only while
+ * the host's world generation (one atomic load from shared memory) is the
+ * one read before the PostgreSQL reads that filled them. Writers bump it
+ * after COMMIT on their own host before answering (read-your-writes on
+ * this host) and NOTIFY shush_runtime for the other hosts' listeners
+ * (eventual there). A warm 304 makes no PostgreSQL or Redis round trip;
+ * one secret (/secrets/:key) is still resolved afresh. Every answer says
+ * Cache-Control: no-store.
  *
  * Audit: a read that reveals values writes secret.read (actor type apiKey,
  * metadata {runtime:true,count}, never a value) in the read's own
  * transaction, before the answer; when it cannot be written the read is
- * refused (503/500), never served unrecorded. This synchronous write is
- * the first version: the warm path of issue 5 replaces it with a
+ * refused (503/500), never served unrecorded — also on a cache hit, which
+ * therefore still costs one transaction. This synchronous write is the
+ * first version: the warm path of issue 5 is to replace it with a
  * per-worker append-only spool that shush-worker ships into the audit
  * chain (a read whose record cannot be appended to the spool is still
  * refused with 503). A 304 reveals nothing and writes no event.
@@ -87,7 +94,18 @@ struct all_tx {
 	struct buf body;
 	char etag[RUNTIME_ETAG_LEN + 1];
 	int not_modified;
+	size_t count;
 };
+
+/* A cache hit that reveals values: only its audit event is written. */
+static enum db_status
+hit_audit(struct request *rq, struct response *rs, void *ctx)
+{
+	const struct all_tx *x = ctx;
+
+	(void)rs;
+	return audit_read(rq, "environment", rq->actor.key.environment_id, x->count);
+}
 
 static enum db_status
 all_body(struct request *rq, struct response *rs, void *ctx)
@@ -124,6 +142,7 @@ all_body(struct request *rq, struct response *rs, void *ctx)
 		return DB_OK;
 	}
 	runtime_etag(x->format, x->body.data, x->body.len, x->etag);
+	x->count = n;
 	if (runtime_etag_match(rq->if_none_match, x->etag)) {
 		x->not_modified = 1;
 		return DB_OK;
@@ -140,7 +159,10 @@ all_body(struct request *rq, struct response *rs, void *ctx)
 void
 res_runtime_secrets(struct request *rq, struct response *rs)
 {
+	const struct apikey *k = &rq->actor.key;
+	const struct runtime_cached *hit;
 	struct all_tx x;
+	uint64_t gen;
 
 	no_store(rs);
 	memset(&x, 0, sizeof(x));
@@ -149,8 +171,29 @@ res_runtime_secrets(struct request *rq, struct response *rs)
 			   "format");
 		return;
 	}
-	if (tx_run(rq, rs, all_body, &x) < 0)
-		return;
+	/* Warm path: the rendered body of this environment and format, valid
+	 * while the world generation (read before any PostgreSQL read of this
+	 * request's miss) has not moved. A 304 costs no round trip; a 200
+	 * still writes its audit event synchronously (the spool is to come). */
+	gen = runtime_world_load();
+	hit = runtime_body_get(k->environment_id, x.format, gen);
+	if (hit != NULL) {
+		memcpy(x.etag, hit->etag, sizeof(x.etag));
+		x.count = hit->count;
+		if (runtime_etag_match(rq->if_none_match, x.etag)) {
+			x.not_modified = 1;
+		} else {
+			if (tx_run(rq, rs, hit_audit, &x) < 0)
+				return;
+			buf_init(&x.body, rq->arena);
+			buf_append(&x.body, hit->body, hit->len);
+		}
+	} else {
+		if (tx_run(rq, rs, all_body, &x) < 0)
+			return;
+		runtime_body_put(k->environment_id, x.format, gen, x.body.data, x.body.len, x.etag,
+				 x.count);
+	}
 	http_header(rs, "ETag", arena_strdup(rq->arena, x.etag));
 	if (x.not_modified) {
 		rs->status = 304;

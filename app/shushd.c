@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include <fcgiapp.h>
+#include <libpq-fe.h>
 
 #include "app.h"
 #include "fcgi.h"
@@ -41,6 +43,7 @@ static struct worker workers[WORKERS_MAX];
 static int nworkers;
 static unsigned generation = 1;
 static int listen_fd = -1;
+static pid_t listener_pid = -1;
 
 /* ---------------------------------------------------------------- worker */
 
@@ -111,6 +114,137 @@ worker_main(void)
 	exit(0);
 }
 
+/* -------------------------------------------------------------- listener */
+
+/*
+ * The runtime listener: a child of the master (not a worker) holding its
+ * own connection with LISTEN shush_runtime, incrementing the shared world
+ * generation on every notification, i.e. after every committed write on
+ * any host that runtime caches depend on. Workers of this host also bump
+ * it themselves after their own commits, so read-your-writes on one host
+ * never waits for this. On (re)connecting it bumps once (notifications
+ * may have been missed while it was away) and marks listener_up; while it
+ * is down, listener_up is 0 and it retries with backoff (100 ms .. 5 s).
+ */
+static volatile sig_atomic_t listener_stop;
+
+static void
+on_listener_term(int sig)
+{
+	(void)sig;
+	listener_stop = 1;
+}
+
+static PGconn *
+listener_connect(void)
+{
+	const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
+	const char *vals[4];
+	PGconn *c;
+	PGresult *res;
+
+	vals[0] = config_str(CFG_DATABASE_URL);
+	vals[1] = "5";
+	vals[2] = "shush-listener";
+	vals[3] = NULL;
+	c = PQconnectdbParams(keys, vals, 1);
+	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+		PQfinish(c);
+		return NULL;
+	}
+	res = PQexec(c, "LISTEN " RUNTIME_NOTIFY_CHANNEL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		PQclear(res);
+		PQfinish(c);
+		return NULL;
+	}
+	PQclear(res);
+	return c;
+}
+
+static void
+listener_main(void)
+{
+	struct runtime_world *w = runtime_world();
+	struct sigaction sa;
+	int backoff = 100;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_listener_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	prctl(PR_SET_NAME, "shush-listener", 0, 0, 0);
+	if (listen_fd >= 0)
+		close(listen_fd);
+	while (!listener_stop) {
+		PGconn *c = listener_connect();
+
+		if (c == NULL) {
+			log_msg(LOG_WARN, "listener.down", "cannot LISTEN %s; retrying in %d ms",
+				RUNTIME_NOTIFY_CHANNEL, backoff);
+			usleep((useconds_t)backoff * 1000);
+			backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+			continue;
+		}
+		backoff = 100;
+		runtime_world_bump(); /* whatever happened while away */
+		__atomic_store_n(&w->listener_up, 1, __ATOMIC_SEQ_CST);
+		log_msg(LOG_DEBUG, "listener.up", "listening on %s", RUNTIME_NOTIFY_CHANNEL);
+		while (!listener_stop) {
+			struct pollfd pfd = {PQsocket(c), POLLIN, 0};
+			PGnotify *n;
+			int got = 0;
+
+			if (pfd.fd < 0)
+				break;
+			if (poll(&pfd, 1, 1000) < 0 && errno != EINTR)
+				break;
+			if (PQconsumeInput(c) == 0)
+				break;
+			while ((n = PQnotifies(c)) != NULL) {
+				got = 1;
+				PQfreemem(n);
+			}
+			if (got)
+				runtime_world_bump();
+			if (PQstatus(c) != CONNECTION_OK)
+				break;
+		}
+		__atomic_store_n(&w->listener_up, 0, __ATOMIC_SEQ_CST);
+		PQfinish(c);
+		if (!listener_stop)
+			log_msg(LOG_WARN, "listener.lost", "lost the LISTEN connection; reconnecting");
+	}
+	exit(0);
+}
+
+static void
+spawn_listener(void)
+{
+	pid_t pid;
+
+	if (runtime_world() == NULL)
+		return;
+	pid = fork();
+	if (pid < 0) {
+		log_msg(LOG_ERROR, "master.fork_failed", "fork (listener): %s", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		listener_main();
+	}
+	listener_pid = pid;
+}
+
 /* ---------------------------------------------------------------- master */
 
 static void
@@ -159,6 +293,10 @@ reap(void)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == listener_pid) {
+			listener_pid = -1; /* serve() starts another */
+			continue;
+		}
 		for (i = 0; i < nworkers; i++)
 			if (workers[i].pid == pid)
 				break;
@@ -221,6 +359,11 @@ drain(void)
 
 	log_msg(LOG_INFO, "master.draining", "stopping: letting %d worker(s) finish", nworkers);
 	close(listen_fd);
+	if (listener_pid > 0) {
+		kill(listener_pid, SIGTERM);
+		(void)waitpid(listener_pid, NULL, 0);
+		listener_pid = -1;
+	}
 	while (nworkers > 0 && time_now_ms() < deadline) {
 		/* Re-sent each round: a worker that was between its stop check
 		 * and accept() when the first one came is woken by the next. */
@@ -308,6 +451,10 @@ serve(void)
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, &old);
 
+	/* Before any fork: the world generation every child shares. */
+	if (runtime_world_init() < 0)
+		log_msg(LOG_WARN, "master.world", "no shared memory: runtime caches off");
+	spawn_listener();
 	want = worker_count();
 	for (i = 0; i < want; i++)
 		spawn();
@@ -345,6 +492,8 @@ serve(void)
 		}
 		while (nworkers - retiring_count() < want && spawn() == 0)
 			;
+		if (listener_pid < 0)
+			spawn_listener();
 		roll();
 	}
 	drain();

@@ -126,7 +126,7 @@ static struct db_stmt st_bump = {
 	"apikeys_bump",
 	"WITH g AS (UPDATE apikey_generation SET generation = generation + 1 "
 	"RETURNING generation) SELECT generation, pg_notify('" APIKEY_NOTIFY_CHANNEL "', "
-	"generation::text) FROM g",
+	"generation::text), pg_notify('" RUNTIME_NOTIFY_CHANNEL "', generation::text) FROM g",
 	0, 0};
 
 static void
@@ -394,5 +394,8 @@ apikeys_bump_generation(struct arena *a)
 {
 	struct db_result r;
 
-	return db_exec(a, &st_bump, NULL, &r);
+	if (db_exec(a, &st_bump, NULL, &r) != DB_OK)
+		return r.status;
+	db_world_touch();
+	return DB_OK;
 }

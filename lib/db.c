@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <libpq-fe.h>
 
@@ -15,6 +16,75 @@ static PGconn *conn;
 static unsigned conn_gen = 1;
 static int in_tx;
 static int64_t last_fail_ms;
+
+/* The runtime "world generation" (issue 5): one 64-bit counter in an
+ * anonymous shared mapping the master creates before forking, so every
+ * worker of this host reads it with one atomic load. A worker that commits
+ * a transaction which bumped environment or API key generations increments
+ * it right after COMMIT returns, before its response is sent (so the next
+ * request on any worker of this host misses its cache: read-your-writes on
+ * one host); the master's listener increments it on every NOTIFY
+ * shush_runtime (other hosts' writes, eventually). NULL: no cache. */
+static struct runtime_world *world;
+static int world_pending;
+
+int
+runtime_world_init(void)
+{
+	void *p;
+
+	if (world != NULL)
+		return 0;
+	p = mmap(NULL, sizeof(*world), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	world = p;
+	__atomic_store_n(&world->generation, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+struct runtime_world *
+runtime_world(void)
+{
+	return world;
+}
+
+/* 0 (caches off) also while the listener is not LISTENing: other hosts'
+ * writes would then go unnoticed here. */
+uint64_t
+runtime_world_load(void)
+{
+	if (world == NULL || !__atomic_load_n(&world->listener_up, __ATOMIC_ACQUIRE))
+		return 0;
+	return __atomic_load_n(&world->generation, __ATOMIC_ACQUIRE);
+}
+
+void
+runtime_world_bump(void)
+{
+	if (world != NULL)
+		__atomic_add_fetch(&world->generation, 1, __ATOMIC_SEQ_CST);
+}
+
+void
+db_world_touch(void)
+{
+	if (in_tx)
+		world_pending = 1;
+	else
+		runtime_world_bump(); /* autocommit: already committed */
+}
+
+/* At the end of a transaction that touched the world: committed or not,
+ * one more increment only costs the caches a miss. */
+static void
+world_settle(void)
+{
+	if (world_pending) {
+		world_pending = 0;
+		runtime_world_bump();
+	}
+}
 
 /* After a failed connect, callers get DB_UNAVAILABLE at once for a short
  * while instead of each paying for a new attempt. */
@@ -210,6 +280,7 @@ db_commit(void)
 	enum db_status st = command("COMMIT");
 
 	in_tx = 0;
+	world_settle();
 	return st;
 }
 
@@ -220,6 +291,7 @@ db_rollback(void)
 	    PQtransactionStatus(conn) != PQTRANS_IDLE)
 		(void)command("ROLLBACK");
 	in_tx = 0;
+	world_settle();
 }
 
 int

@@ -85,7 +85,8 @@ static struct db_stmt st_delete = {
 	"orgs_delete",
 	"WITH s AS (UPDATE session SET \"activeOrganizationId\" = NULL "
 	"WHERE \"activeOrganizationId\" = $1 RETURNING 1) "
-	"DELETE FROM organization WHERE id = $1 RETURNING id, (SELECT count(*) FROM s)",
+	"DELETE FROM organization WHERE id = $1 "
+	"RETURNING id, (SELECT count(*) FROM s), pg_notify('" RUNTIME_NOTIFY_CHANNEL "', id)",
 	1, 0};
 
 static struct db_stmt st_set_active = {
@@ -250,6 +251,8 @@ orgs_delete(struct arena *a, const char *org_id, int *deleted)
 	if (db_exec(a, &st_delete, params, &r) != DB_OK)
 		return r.status;
 	*deleted = r.rows > 0;
+	if (*deleted)
+		db_world_touch(); /* its keys went with it */
 	return DB_OK;
 }
 

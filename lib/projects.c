@@ -64,7 +64,8 @@ static struct db_stmt st_proj_default_envs = {
 
 static struct db_stmt st_proj_delete = {
 	"projects_delete",
-	"DELETE FROM project WHERE org_id = $1 AND id = $2 RETURNING id",
+	"WITH d AS (DELETE FROM project WHERE org_id = $1 AND id = $2 RETURNING id) "
+	"SELECT d.id, pg_notify('" RUNTIME_NOTIFY_CHANNEL "', d.id) FROM d",
 	2, 0};
 
 /* webhooks and integrations: 0 until their tables exist (their issues add
@@ -191,6 +192,8 @@ projects_delete(struct arena *a, const char *org_id, const char *project_id, int
 	if (db_exec(a, &st_proj_delete, params, &r) != DB_OK)
 		return r.status;
 	*deleted = r.rows > 0;
+	if (*deleted)
+		db_world_touch(); /* its keys and environments went with it */
 	return DB_OK;
 }
 
@@ -264,7 +267,9 @@ static struct db_stmt st_env_update = {
 
 static struct db_stmt st_env_bump = {
 	"environments_bump",
-	"UPDATE environment SET generation = generation + 1 WHERE org_id = $1 AND project_id = $2",
+	"WITH u AS (UPDATE environment SET generation = generation + 1 "
+	"WHERE org_id = $1 AND project_id = $2 RETURNING id) "
+	"SELECT (SELECT count(*) FROM u), pg_notify('" RUNTIME_NOTIFY_CHANNEL "', $2::text)",
 	2, 0};
 
 /* The key space is shared with other advisory locks: a collision only
@@ -549,7 +554,10 @@ environments_bump_generation(struct arena *a, const char *org_id, const char *pr
 	struct db_result r;
 	const char *params[2] = {org_id, project_id};
 
-	return db_exec(a, &st_env_bump, params, &r);
+	if (db_exec(a, &st_env_bump, params, &r) != DB_OK)
+		return r.status;
+	db_world_touch();
+	return DB_OK;
 }
 
 static enum db_status

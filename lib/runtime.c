@@ -3,15 +3,13 @@
  * environment of an environment key in its formats, the strong ETag of a
  * rendered body, If-None-Match, and the resolution of one key.
  *
- * First version: nothing is cached across requests. Every runtime read
- * resolves the environment afresh from PostgreSQL (so a write acknowledged
- * by /v1 is visible on the very next read, on every worker and host), and
- * the ETag is a hash of the bytes served, so it is the same on every
+ * The ETag is a hash of the bytes served, so it is the same on every
  * worker and host for the same content and changes whenever any value the
- * environment resolves changes. The warm path of issue 5 (a per-worker
- * cache keyed on the environment generations) replaces the resolution on a
- * hit; the rendering and the ETag stay these.
+ * environment resolves changes. The per-worker cache at the end of this
+ * file (keys, rendered bodies) is keyed on the host's world generation
+ * (lib/db.c); a miss resolves afresh from PostgreSQL.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,4 +197,199 @@ runtime_resolve_one(struct arena *a, const char *org_id, const char *project_id,
 	out->value = value.data;
 	out->value_len = value.len;
 	return DB_OK;
+}
+
+/* ------------------------------------------------------------------ cache */
+/*
+ * The per-worker warm path (issue 5). Two direct-mapped tables, private to
+ * the worker process: key hash -> authenticated environment key, and
+ * (environment id, format) -> rendered body, ETag and item count. Every
+ * entry carries the world generation (runtime_world_load) that was read
+ * BEFORE the PostgreSQL reads that filled it; a hit needs that generation
+ * to equal the current one, so any write committed before the current
+ * value was published invalidates it. A key entry is also checked against
+ * its expires_at / revoked_at with the clock (a grace or an expiry runs out
+ * with no write), and is trusted at most RUNTIME_KEY_TTL_MS so lastUsedAt
+ * keeps being stamped (once a minute, by the miss's query). Generation 0
+ * (no shared memory) disables both tables.
+ */
+#define KEY_SLOTS 4096
+#define BODY_SLOTS 1024
+#define RUNTIME_KEY_TTL_MS 60000
+
+struct key_slot {
+	unsigned char hash[32];
+	uint64_t gen;
+	int64_t filled_ms, expires_ms, revoked_ms;
+	struct apikey k;
+	char *strings; /* one block the k's fields point into */
+};
+
+struct body_slot {
+	char *env_id;
+	enum runtime_format format;
+	uint64_t gen;
+	struct runtime_cached c;
+};
+
+static struct key_slot key_slots[KEY_SLOTS];
+static struct body_slot body_slots[BODY_SLOTS];
+
+static int64_t
+stamp_ms(const char *iso)
+{
+	char tmp[48];
+	size_t n;
+	int64_t ms;
+
+	if (iso == NULL)
+		return INT64_MAX;
+	n = strlen(iso);
+	if (n == 0 || n + 4 > sizeof(tmp))
+		return INT64_MIN; /* unparseable: never trusted from cache */
+	memcpy(tmp, iso, n + 1);
+	if (tmp[n - 1] == 'Z')
+		memcpy(tmp + n - 1, "+00", 4);
+	if (time_parse_pg(tmp, &ms) < 0)
+		return INT64_MIN;
+	return ms;
+}
+
+static unsigned
+slot_of(const unsigned char h[32], unsigned nslots)
+{
+	return ((unsigned)h[0] | (unsigned)h[1] << 8 | (unsigned)h[2] << 16) & (nslots - 1);
+}
+
+int
+runtime_key_get(const char *presented, uint64_t gen, int64_t now_ms, struct apikey *k)
+{
+	unsigned char h[32];
+	struct key_slot *s;
+
+	if (gen == 0 || !apikeys_format_valid(presented))
+		return 0;
+	crypto_sha256(presented, strlen(presented), h);
+	s = &key_slots[slot_of(h, KEY_SLOTS)];
+	if (s->strings == NULL || s->gen != gen || !crypto_eq(s->hash, h, sizeof(h)))
+		return 0;
+	if (now_ms >= s->expires_ms || now_ms >= s->revoked_ms ||
+	    now_ms - s->filled_ms >= RUNTIME_KEY_TTL_MS || now_ms < s->filled_ms)
+		return 0;
+	*k = s->k;
+	return 1;
+}
+
+static const char *
+copy_field(char **p, const char *v)
+{
+	size_t n;
+	char *out;
+
+	if (v == NULL)
+		return NULL;
+	n = strlen(v) + 1;
+	memcpy(*p, v, n);
+	out = *p;
+	*p += n;
+	return out;
+}
+
+void
+runtime_key_put(const char *presented, uint64_t gen, int64_t now_ms, const struct apikey *k)
+{
+	const char *const f[] = {k->id, k->org_id, k->kind, k->project_id, k->environment_id,
+				 k->environment, k->user_id, k->name, k->prefix, k->active_org_id,
+				 k->created_at, k->last_used_at, k->expires_at, k->revoked_at};
+	unsigned char h[32];
+	struct key_slot *s;
+	size_t total = 0, i;
+	char *block, *p;
+
+	if (gen == 0 || k->id == NULL || !apikeys_format_valid(presented))
+		return;
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		total += f[i] != NULL ? strlen(f[i]) + 1 : 0;
+	if ((block = malloc(total + 1)) == NULL)
+		return;
+	crypto_sha256(presented, strlen(presented), h);
+	s = &key_slots[slot_of(h, KEY_SLOTS)];
+	free(s->strings);
+	memset(s, 0, sizeof(*s));
+	p = block;
+	s->k.id = copy_field(&p, k->id);
+	s->k.org_id = copy_field(&p, k->org_id);
+	s->k.kind = copy_field(&p, k->kind);
+	s->k.project_id = copy_field(&p, k->project_id);
+	s->k.environment_id = copy_field(&p, k->environment_id);
+	s->k.environment = copy_field(&p, k->environment);
+	s->k.user_id = copy_field(&p, k->user_id);
+	s->k.name = copy_field(&p, k->name);
+	s->k.prefix = copy_field(&p, k->prefix);
+	s->k.active_org_id = copy_field(&p, k->active_org_id);
+	s->k.created_at = copy_field(&p, k->created_at);
+	s->k.last_used_at = copy_field(&p, k->last_used_at);
+	s->k.expires_at = copy_field(&p, k->expires_at);
+	s->k.revoked_at = copy_field(&p, k->revoked_at);
+	s->strings = block;
+	memcpy(s->hash, h, sizeof(h));
+	s->gen = gen;
+	s->filled_ms = now_ms;
+	s->expires_ms = stamp_ms(k->expires_at);
+	s->revoked_ms = stamp_ms(k->revoked_at);
+}
+
+static struct body_slot *
+body_slot(const char *env_id, enum runtime_format f)
+{
+	unsigned char h[32];
+	char in[128];
+	int n = snprintf(in, sizeof(in), "%s/%d", env_id, (int)f);
+
+	crypto_sha256(in, n > 0 && (size_t)n < sizeof(in) ? (size_t)n : 0, h);
+	return &body_slots[slot_of(h, BODY_SLOTS)];
+}
+
+const struct runtime_cached *
+runtime_body_get(const char *env_id, enum runtime_format f, uint64_t gen)
+{
+	struct body_slot *s;
+
+	if (gen == 0 || env_id == NULL)
+		return NULL;
+	s = body_slot(env_id, f);
+	if (s->env_id == NULL || s->gen != gen || s->format != f || strcmp(s->env_id, env_id) != 0)
+		return NULL;
+	return &s->c;
+}
+
+void
+runtime_body_put(const char *env_id, enum runtime_format f, uint64_t gen, const char *body,
+		 size_t len, const char *etag, size_t count)
+{
+	struct body_slot *s;
+	char *id, *copy;
+
+	if (gen == 0 || env_id == NULL || strlen(etag) != RUNTIME_ETAG_LEN)
+		return;
+	id = strdup(env_id);
+	copy = malloc(len + 1);
+	if (id == NULL || copy == NULL) {
+		free(id);
+		free(copy);
+		return;
+	}
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	s = body_slot(env_id, f);
+	free(s->env_id);
+	free(s->c.body);
+	memset(s, 0, sizeof(*s));
+	s->env_id = id;
+	s->format = f;
+	s->gen = gen;
+	s->c.body = copy;
+	s->c.len = len;
+	s->c.count = count;
+	memcpy(s->c.etag, etag, RUNTIME_ETAG_LEN + 1);
 }

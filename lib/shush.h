@@ -1102,6 +1102,26 @@ long long apikeys_generation(struct arena *a);
 enum db_status apikeys_bump_generation(struct arena *a);
 
 /* -------------------------------------------------------------- runtime */
+/* The world generation (lib/db.c): a counter in memory shared by shushd's
+ * master, its listener and its workers. Any change to it invalidates every
+ * runtime cache entry of this host. listener_up is 1 while the listener
+ * holds LISTEN RUNTIME_NOTIFY_CHANNEL. */
+#define RUNTIME_NOTIFY_CHANNEL "shush_runtime"
+struct runtime_world {
+	uint64_t generation;
+	uint32_t listener_up;
+};
+/* Creates the mapping (the master, before forking); -1 on failure. */
+int runtime_world_init(void);
+struct runtime_world *runtime_world(void);
+/* An atomic load of listener_up and one of the counter; 0 (caches off)
+ * when there is no mapping or the listener is down. */
+uint64_t runtime_world_load(void);
+void runtime_world_bump(void);
+/* Called by every write that a runtime cache depends on, after its
+ * statement (which also pg_notify()s RUNTIME_NOTIFY_CHANNEL): bumps the
+ * counter at the end of the current transaction, or at once outside one. */
+void db_world_touch(void);
 /* The runtime API's rendering (API.md §6, lib/runtime.c). */
 enum runtime_format { RUNTIME_JSON, RUNTIME_DOTENV, RUNTIME_SHELL, RUNTIME_FORMAT__MAX };
 #define RUNTIME_ETAG_LEN (1 + 64 + 1) /* '"' + hex SHA-256 + '"' */
@@ -1127,6 +1147,22 @@ int runtime_etag_match(const char *if_none_match, const char *etag);
 enum db_status runtime_resolve_one(struct arena *a, const char *org_id, const char *project_id,
 				   const struct environment *order, int n, const char *key,
 				   struct secret_resolved *out);
+/* The per-worker warm path (lib/runtime.c). gen is runtime_world_load()
+ * read BEFORE the PostgreSQL reads whose result is put; a get hits only
+ * for the same gen (0: never). runtime_key_get also requires the cached
+ * expires_at / revoked_at to be ahead of now_ms, and the entry younger
+ * than a minute; k's strings live in the cache until the next put. */
+int runtime_key_get(const char *presented, uint64_t gen, int64_t now_ms, struct apikey *k);
+void runtime_key_put(const char *presented, uint64_t gen, int64_t now_ms, const struct apikey *k);
+struct runtime_cached {
+	char *body;
+	size_t len, count;
+	char etag[RUNTIME_ETAG_LEN + 1];
+};
+const struct runtime_cached *runtime_body_get(const char *env_id, enum runtime_format f,
+					      uint64_t gen);
+void runtime_body_put(const char *env_id, enum runtime_format f, uint64_t gen, const char *body,
+		      size_t len, const char *etag, size_t count);
 
 /* --------------------------------------------------------------- device */
 /* The CLI device flow (API.md §8, RFC 8628 semantics; lib/device.c,

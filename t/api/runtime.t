@@ -300,9 +300,12 @@ subtest '401 INVALID_API_KEY for anything but a live environment key' => sub {
 	my $expired = db_key(env => 'development', expires => "now() - interval '1 second'");
 	my $personal = db_key(kind => 'user');
 	my $soon_revoked = env_key('development');
-	is(rget($soon_revoked->{key}, '/runtime/v1/secrets')->{status}, 200, 'a key, used once');
-	psql('UPDATE api_key SET revoked_at = now() WHERE hash = ' . sql_quote(sha256_hex($soon_revoked->{key})));
-	psql('UPDATE apikey_generation SET generation = generation + 1');
+	is(rget($soon_revoked->{key}, '/runtime/v1/secrets')->{status}, 200, 'a key, used once')
+		for 1 .. 8; # cached in every worker
+	# Revoked through the API: the writer's worker bumps this host's world
+	# generation after COMMIT, before answering.
+	is(write_('POST', $owner->{cookie}, "/v1/projects/$pid/api-keys/$soon_revoked->{id}/revoke")
+		->{status}, 200, 'revoked through the API');
 	my %cases = (
 		'no Authorization' => undef,
 		'garbage' => 'Bearer garbage',
@@ -328,6 +331,51 @@ subtest '401 INVALID_API_KEY for anything but a live environment key' => sub {
 	# An environment key never authenticates /v1.
 	my $res = rget($DEV->{key}, "/v1/projects/$pid");
 	is($res->{status}, 401, 'an environment key on /v1: 401');
+};
+
+# The warm path (issue 5): keys and bodies are cached per worker, and the
+# cache is invalidated by the world generation. SHUSH_WORKERS is 2 here, so
+# 20 requests reach both workers.
+subtest 'warm path: revocation on the very next request, on every worker' => sub {
+	my $k = env_key('staging');
+	for my $i (1 .. 20) {
+		is(rget($k->{key}, '/runtime/v1/secrets')->{status}, 200, "warm read $i");
+	}
+	is(write_('POST', $owner->{cookie}, "/v1/projects/$pid/api-keys/$k->{id}/revoke")->{status},
+		200, 'revoked');
+	my @st = map { rget($k->{key}, '/runtime/v1/secrets')->{status} } 1 .. 20;
+	is(scalar(grep { $_ == 401 } @st), 20, 'the very next request, and every one after: 401')
+		or diag "@st";
+	is(rget($k->{key}, '/runtime/v1/')->{status}, 401, 'introspection too');
+};
+
+subtest 'warm path: read-your-writes across workers' => sub {
+	my $k = env_key('development');
+	secret_('RYW', development => 'ryw-0');
+	for my $i (1 .. 20) {
+		my $v = "ryw-$i-" . rid();
+		rget($k->{key}, '/runtime/v1/secrets') for 1 .. 2; # warm both workers
+		is(set_('RYW', development => $v)->{status}, 200, "write $i");
+		my $res = rget($k->{key}, '/runtime/v1/secrets');
+		my $j = eval { $JSON->decode($res->{body}) } // {};
+		is($j->{secrets}{RYW}, $v, "read $i after write $i shows it");
+		my $other = rget($k->{key}, '/runtime/v1/secrets');
+		$j = eval { $JSON->decode($other->{body}) } // {};
+		is($j->{secrets}{RYW}, $v, "the next read $i (maybe the other worker) too");
+	}
+};
+
+subtest 'out-of-band writes reach the cache through the listener' => sub {
+	my $k = env_key('staging');
+	rget($k->{key}, '/runtime/v1/secrets') for 1 .. 8;
+	psql('UPDATE api_key SET revoked_at = now() WHERE hash = ' . sql_quote(sha256_hex($k->{key})));
+	my $n = 0;
+	for (1 .. 50) { # the NOTIFY is asynchronous: within a second
+		last if rget($k->{key}, '/runtime/v1/secrets')->{status} == 401 && ++$n >= 1;
+		select(undef, undef, undef, 0.02);
+	}
+	is(scalar(grep { rget($k->{key}, '/runtime/v1/secrets')->{status} == 401 } 1 .. 10), 10,
+		'a revocation written by hand reaches every worker');
 };
 
 subtest 'runtime reads are audited: secret.read, actor apiKey, never a value' => sub {

@@ -13,10 +13,22 @@
 #   export-1000    GET …/secrets/export?format=dotenv of an environment of
 #                  1,000 secrets (imported once); brings along baseline-export,
 #                  the bare responder answering a body of the export's size
+#   runtime-10, runtime-100, runtime-1000
+#                  GET /runtime/v1/secrets with an environment key, of an
+#                  environment of 10, 100 or 1,000 secrets (32-byte values),
+#                  8 keys of that environment in turn (runtime.lua)
+#   runtime-1key   the same on runtime-10's environment with one key only
+#   runtime-10k-keys  the same over 10,000 keys of 1,002 environments (334
+#                  projects x 3, 10 secrets each), the keys in turn
+#                  The runtime targets run with wrk -c$BENCH_RT_CONNS and are
+#                  set against baseline-rt: the bare responder through the
+#                  same nginx location (/runtime/v1/), same connections, same
+#                  script and keys.
 #   anything else  a path on the stack, e.g. /v1/orgs/me
 #
 #   BENCH_SECONDS  seconds per wrk run            (10)
 #   BENCH_CONNS    wrk connections                (32)
+#   BENCH_RT_CONNS wrk connections, runtime targets (64)
 #   BENCH_THREADS  wrk threads                    (2)
 #   BENCH_ROUNDS   rounds of baseline + targets   (3)
 #   BENCH_WARMUP   warm-up seconds per target     (2; 0 = none)
@@ -36,7 +48,8 @@ CONNS=${BENCH_CONNS:-32}
 THREADS=${BENCH_THREADS:-2}
 ROUNDS=${BENCH_ROUNDS:-3}
 WARMUP=${BENCH_WARMUP:-2}
-TARGETS=${BENCH_TARGETS-health me secret-create secret-update export-1000}
+TARGETS=${BENCH_TARGETS-health me secret-create secret-update export-1000 runtime-10 runtime-100 runtime-1000 runtime-1key runtime-10k-keys}
+RT_CONNS=${BENCH_RT_CONNS:-64}
 STACK=$BIN/bench-stack
 WORK=$BIN/bench-baseline
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
@@ -45,6 +58,12 @@ LUA=$LUADIR/bench.lua
 UPDATE_SET=64        # secrets that secret-update rotates through
 EXPORT_N=1000        # secrets in the exported environment
 EXPORT_ENV=development
+RT_ENV=development   # the runtime targets' environment (runtime-N)
+RT_KEYS=8            # keys of that environment runtime-N takes in turn
+RT_PATH=/runtime/v1/secrets
+K10_PROJECTS=334     # runtime-10k-keys: projects x 3 environments,
+K10_SECRETS=10       #   secrets in each environment,
+K10_KEYS=10000       #   keys spread over the environments
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -252,8 +271,9 @@ wait_http "$BURL$BPATH" 10 ||
 
 # --- a signed-in session (me and the vault targets) ---------------------------
 COOKIE=
-SESSION_TARGETS="me secret-create secret-update export-1000"
-VAULT_TARGETS="secret-create secret-update export-1000"
+RUNTIME_TARGETS="runtime-10 runtime-100 runtime-1000 runtime-1key runtime-10k-keys"
+SESSION_TARGETS="me secret-create secret-update export-1000 $RUNTIME_TARGETS"
+VAULT_TARGETS="secret-create secret-update export-1000 $RUNTIME_TARGETS"
 need_session=
 for t in $SESSION_TARGETS; do has_target "$t" && need_session=1; done
 if [ -n "$need_session" ]; then
@@ -370,6 +390,152 @@ if has_target export-1000; then
 		die "baseline-export answered \"$got\", not \"200 $EXPORT_BYTES\" (is $BIN/t/bench/baseline up to date? make all)"
 fi
 
+# --- the runtime targets: environments of N secrets and their keys ------------
+# gen_env FILE N PREFIX: N dotenv lines PREFIX_0001=<32 alphanumerics>.
+gen_env() {
+	awk -v n="$2" -v p="$3" -v seed="$$$2" 'BEGIN {
+		a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+		srand(seed)
+		for (i = 1; i <= n; i++) {
+			v = ""
+			for (j = 0; j < 32; j++) v = v substr(a, int(rand() * 62) + 1, 1)
+			printf "%s_%04d=%s\n", p, i, v
+		}
+	}' >"$1"
+}
+# runtime_get KEY: GET /runtime/v1/secrets with KEY into $WORK/api.out, the
+# status to stdout.
+runtime_get() {
+	curl -s -o "$WORK/api.out" -w '%{http_code}' --max-time 30 \
+		-H "Authorization: Bearer $1" "$URL$RT_PATH" || true
+}
+# runtime_check KEY N PREFIX: the key reads 200 with N secrets PREFIX_….
+runtime_check() {
+	code=$(runtime_get "$1")
+	got=$(grep -o "\"$3_[0-9]*\":" "$WORK/api.out" | wc -l | tr -d ' ')
+	[ "$code" = 200 ] && [ "$got" = "$2" ] && return 0
+	say "runtime read with ${1%"${1#??????????????}"}… gave HTTP $code, $got of $2 secrets"
+	return 1
+}
+# Many signed-in calls in one curl process (keep-alive: ~1 ms a call instead
+# of a process each). bulk_cfg writes a curl -K file from lines
+# "PATH<TAB>CONTENT-TYPE<TAB>DATA-OPTION" on stdin; bulk runs it, one line
+# "BODY<TAB>STATUS" an answer, in order.
+bulk_cfg() {
+	awk -F '\t' -v url="$URL" -v cookie="$COOKIE" 'NR > 1 { print "next" } {
+		printf "url = \"%s%s\"\nrequest = \"POST\"\n", url, $1
+		printf "header = \"Cookie: %s\"\nheader = \"Origin: %s\"\n", cookie, url
+		printf "header = \"Accept: application/json\"\nheader = \"Content-Type: %s\"\n", $2
+		printf "%s\nmax-time = 60\nwrite-out = \"\\t%%{http_code}\\n\"\n", $3
+	}'
+}
+bulk() { curl -s -K "$1" >"$2" 2>"$2.err" || true; }
+# ok_lines OUT STATUS: how many answers had STATUS.
+ok_lines() { grep -c "	$2\$" "$1" || true; }
+
+RT_SETUP=''
+# runtime_env N NAME: a project with N secrets in $RT_ENV and $RT_KEYS keys
+# of it, in $WORK/keys-NAME.txt (one a line).
+runtime_env() {
+	new_project "Bench $2" || { setup_failed "POST /v1/projects" "$2"; return 1; }
+	gen_env "$WORK/$2.env" "$1" BENCH_RT
+	code=$(api POST "/v1/projects/$PROJECT_ID/secrets/import?environment=$RT_ENV" \
+		-H 'Content-Type: text/plain' --data-binary "@$WORK/$2.env")
+	if [ "$code" != 200 ] || ! grep -q "\"created\":$1[,}]" "$WORK/api.out"; then
+		setup_failed "import of $1 secrets" "$2"
+		return 1
+	fi
+	: >"$WORK/keys-$2.txt"
+	k=1
+	while [ "$k" -le "$RT_KEYS" ]; do
+		code=$(json POST "/v1/projects/$PROJECT_ID/api-keys" "{\"name\":\"bench-$k\",\"environment\":\"$RT_ENV\"}")
+		[ "$code" = 201 ] || { setup_failed "POST /v1/projects/:id/api-keys" "$2"; return 1; }
+		grep -o '"key":"shush_[A-Za-z0-9]*"' "$WORK/api.out" | sed 's/^"key":"//; s/"$//' >>"$WORK/keys-$2.txt"
+		k=$((k + 1))
+	done
+	[ "$(wc -l <"$WORK/keys-$2.txt")" -eq "$RT_KEYS" ] ||
+		{ code=201; setup_failed "reading the keys of POST /v1/projects/:id/api-keys" "$2"; return 1; }
+	while read -r key; do
+		runtime_check "$key" "$1" BENCH_RT ||
+			{ setup_failed "GET $RT_PATH ($1 secrets)" "$2"; return 1; }
+	done <"$WORK/keys-$2.txt"
+	bytes=$(wc -c <"$WORK/api.out" | tr -d ' ')
+	RT_SETUP="${RT_SETUP:+$RT_SETUP; }$2: $1 secrets, $bytes-byte body, $RT_KEYS keys"
+	return 0
+}
+for n in 10 100 1000; do
+	t=runtime-$n
+	[ "$t" = runtime-10 ] && has_target runtime-1key && ! has_target runtime-10 && t=runtime-10-env
+	if has_target "$t" || [ "$t" = runtime-10-env ]; then
+		if runtime_env "$n" "$t"; then
+			[ "$t" = runtime-10-env ] && mv "$WORK/keys-$t.txt" "$WORK/keys-runtime-10.txt"
+		elif [ "$n" = 10 ]; then
+			has_target runtime-1key && setup_failed "runtime-10's environment" runtime-1key
+		fi
+	fi
+done
+if has_target runtime-1key; then
+	head -n 1 "$WORK/keys-runtime-10.txt" >"$WORK/keys-runtime-1key.txt"
+	RT_SETUP="${RT_SETUP:+$RT_SETUP; }runtime-1key: runtime-10's environment, 1 key"
+fi
+
+# runtime-10k-keys: K10_PROJECTS projects (3 environments each), K10_SECRETS
+# secrets imported into every environment, K10_KEYS keys created through
+# POST /v1/projects/:id/api-keys, key i for environment i mod environments
+# (so that consecutive keys are of different environments).
+K10_NOTE=''
+k10_setup() {
+	t0=$(date +%s)
+	awk -v n="$K10_PROJECTS" 'BEGIN { for (i = 1; i <= n; i++)
+		printf "/v1/projects\tapplication/json\tdata = \"{\\\"name\\\":\\\"Bench keys %04d\\\"}\"\n", i }' |
+		bulk_cfg >"$WORK/k10-projects.cfg"
+	bulk "$WORK/k10-projects.cfg" "$WORK/k10-projects.out"
+	grep '	201$' "$WORK/k10-projects.out" | sed 's/^{"id":"\([^"]*\)".*/\1/' | grep -v '[{"]' >"$WORK/k10-projects.txt" || true
+	got=$(wc -l <"$WORK/k10-projects.txt" | tr -d ' ')
+	[ "$got" = "$K10_PROJECTS" ] || { code="$got of $K10_PROJECTS 201"; setup_failed "creating $K10_PROJECTS projects" runtime-10k-keys; return 1; }
+	t1=$(date +%s)
+	gen_env "$WORK/k10.env" "$K10_SECRETS" BENCH_K
+	awk -v env="$WORK/k10.env" '{ for (e = 1; e <= 3; e++)
+		printf "/v1/projects/%s/secrets/import?environment=%s\ttext/plain\tdata-binary = \"@%s\"\n",
+			$1, (e == 1 ? "development" : e == 2 ? "staging" : "production"), env }' \
+		"$WORK/k10-projects.txt" | bulk_cfg >"$WORK/k10-import.cfg"
+	bulk "$WORK/k10-import.cfg" "$WORK/k10-import.out"
+	# The secrets are the project's: the first import creates them, the
+	# next two give them values in their environments ("updated").
+	got=$(grep '	200$' "$WORK/k10-import.out" | grep -c "\"created\":$K10_SECRETS,\|\"updated\":$K10_SECRETS," || true)
+	[ "$got" = $((K10_PROJECTS * 3)) ] || { code="$got of $((K10_PROJECTS * 3)) 200"; setup_failed "importing into $((K10_PROJECTS * 3)) environments" runtime-10k-keys; return 1; }
+	t2=$(date +%s)
+	awk -v n="$K10_KEYS" '{ p[NR - 1] = $1 } END {
+		ne = NR * 3
+		for (i = 0; i < n; i++) {
+			e = i % ne
+			printf "/v1/projects/%s/api-keys\tapplication/json\tdata = \"{\\\"name\\\":\\\"bench-%05d\\\",\\\"environment\\\":\\\"%s\\\"}\"\n",
+				p[int(e / 3)], i, (e % 3 == 0 ? "development" : e % 3 == 1 ? "staging" : "production")
+		}
+	}' "$WORK/k10-projects.txt" | bulk_cfg >"$WORK/k10-keys.cfg"
+	bulk "$WORK/k10-keys.cfg" "$WORK/k10-keys.out"
+	grep '	201$' "$WORK/k10-keys.out" | grep -o '"key":"shush_[A-Za-z0-9]*"' |
+		sed 's/^"key":"//; s/"$//' >"$WORK/keys-runtime-10k-keys.txt" || true
+	got=$(wc -l <"$WORK/keys-runtime-10k-keys.txt" | tr -d ' ')
+	[ "$got" = "$K10_KEYS" ] || { code="$got of $K10_KEYS 201"; setup_failed "creating $K10_KEYS keys" runtime-10k-keys; return 1; }
+	t3=$(date +%s)
+	# Spot checks: the first and last keys and some in between.
+	for key in $(awk -v n="$K10_KEYS" 'NR == 1 || NR == n || NR % 997 == 0' "$WORK/keys-runtime-10k-keys.txt"); do
+		runtime_check "$key" "$K10_SECRETS" BENCH_K ||
+			{ setup_failed "GET $RT_PATH with a key of runtime-10k-keys" runtime-10k-keys; return 1; }
+	done
+	K10_NOTE="runtime-10k-keys: $K10_PROJECTS projects x 3 = $((K10_PROJECTS * 3)) environments of $K10_SECRETS secrets, $K10_KEYS keys created through POST /v1/projects/:id/api-keys (one curl, keep-alive): projects $((t1 - t0))s, imports $((t2 - t1))s, keys $((t3 - t2))s"
+	say "$K10_NOTE"
+	return 0
+}
+if has_target runtime-10k-keys; then k10_setup || true; fi
+# baseline-rt: the same script and keys as the runtime targets (the bare
+# responder ignores them).
+RT_BASE_KEYS=''
+for t in runtime-10 runtime-100 runtime-1000 runtime-1key runtime-10k-keys; do
+	if has_target "$t" && [ -z "$RT_BASE_KEYS" ]; then RT_BASE_KEYS=$WORK/keys-$t.txt; fi
+done
+
 # --- the runs ----------------------------------------------------------------
 RESULTS=$WORK/results
 : >"$RESULTS"
@@ -380,6 +546,8 @@ target_url() {
 	baseline) echo "$BURL$BPATH" ;;
 	# Through the same location as the export (/v1/ in the mirror).
 	baseline-export) echo "$BURL/v1/bench/export?bytes=$EXPORT_BYTES" ;;
+	baseline-rt) echo "$BURL$RT_PATH" ;;
+	runtime-*) echo "$URL$RT_PATH" ;;
 	health) echo "$URL/health" ;;
 	me) echo "$URL/v1/me" ;;
 	secret-create | secret-update) echo "$URL/" ;;
@@ -391,22 +559,24 @@ target_url() {
 # run_one LABEL ROUND SECONDS
 run_one() {
 	u=$(target_url "$1")
-	c='' lua=$LUA proj='' ids=''
+	c='' lua=$LUA proj='' ids='' keys='' conns=$CONNS
 	case $1 in
 	baseline | baseline-export | health) ;;
+	baseline-rt) lua=$LUADIR/runtime.lua keys=$RT_BASE_KEYS conns=$RT_CONNS ;;
+	runtime-*) lua=$LUADIR/runtime.lua keys=$WORK/keys-$1.txt conns=$RT_CONNS ;;
 	secret-create) c=$COOKIE lua=$LUADIR/secret-create.lua proj=$P_CREATE ;;
 	secret-update) c=$COOKIE lua=$LUADIR/secret-update.lua proj=$P_UPDATE ids=$UPDATE_IDS ;;
 	*) c=$COOKIE ;;
 	esac
 	out=$(BENCH_PATH='' BENCH_COOKIE=$c BENCH_ORIGIN=$URL BENCH_PROJECT=$proj \
 		BENCH_SECRET_IDS=$ids BENCH_RUN=$2 BENCH_ENV=$EXPORT_ENV BENCH_THREADS=$THREADS \
-		BENCH_LUA_DIR=$LUADIR wrk -t"$THREADS" -c"$CONNS" -d"$3"s -s "$lua" "$u" 2>&1) ||
+		BENCH_KEYS_FILE=$keys BENCH_LUA_DIR=$LUADIR wrk -t"$THREADS" -c"$conns" -d"$3"s -s "$lua" "$u" 2>&1) ||
 		{ printf '%s\n' "$out" >&2; die "wrk failed on $u"; }
 	line=$(printf '%s\n' "$out" | grep '^BENCH ' || true)
 	[ -n "$line" ] || { printf '%s\n' "$out" >&2; die "no result from wrk on $u"; }
 	[ "$2" = warmup ] && return 0
-	say "round $2 $1: ${line#BENCH }"
-	printf '%s %s %s\n' "$1" "$2" "$(printf '%s\n' "$line" | sed 's/^BENCH //; s/[a-z0-9]*=//g')" >>"$RESULTS"
+	say "round $2 $1 (-c$conns): ${line#BENCH }"
+	printf '%s %s %s %s\n' "$1" "$2" "$(printf '%s\n' "$line" | sed 's/^BENCH //; s/[a-z0-9]*=//g')" "$conns" >>"$RESULTS"
 }
 
 # Lines of nginx's "an upstream response is buffered to a temporary file" in
@@ -428,11 +598,12 @@ SPOOL0_STACK=$(spooled "$STACK_ERRLOG")
 SPOOL0_BASE=$(spooled "$WORK/error.log")
 
 ALL=baseline
+[ -n "$RT_BASE_KEYS" ] && ALL="$ALL baseline-rt"
 for t in $TARGETS; do
 	[ "$t" = export-1000 ] && ALL="$ALL baseline-export"
 	ALL="$ALL $t"
 done
-say "wrk -t$THREADS -c$CONNS, $ROUNDS rounds of ${SECS}s: $ALL"
+say "wrk -t$THREADS -c$CONNS (runtime: -c$RT_CONNS), $ROUNDS rounds of ${SECS}s: $ALL"
 say "baseline nginx: $NGINX_MODE"
 if [ "$WARMUP" -gt 0 ]; then
 	for t in $ALL; do run_one "$t" warmup "$WARMUP"; done
@@ -445,7 +616,7 @@ done
 
 # --- the table ---------------------------------------------------------------
 echo
-echo "shush bench: wrk -t$THREADS -c$CONNS, $ROUNDS rounds x ${SECS}s, $(nproc) cores"
+echo "shush bench: wrk -t$THREADS -c$CONNS (runtime targets and baseline-rt: -c$RT_CONNS), $ROUNDS rounds x ${SECS}s, $(nproc) cores"
 echo "baseline: t/bench/baseline behind nginx ($NGINX_MODE)"
 [ -n "$NOTE" ] && echo "note: $NOTE"
 awk -v order="$ALL" '
@@ -459,40 +630,78 @@ function median(s,   a, n, i, j, x) {
 	if (n % 2) return a[(n + 1) / 2]
 	return (a[n / 2] + a[n / 2 + 1]) / 2
 }
-# The median over rounds of t/b req/s.
-function ratio(t, b,   r, s) {
+# The median over rounds of t/b (req/s, or p99 with the array q).
+function ratio(t, b) { return ratio_of(v, t, b) }
+function p99ratio(t, b) { return ratio_of(q, t, b) }
+function ratio_of(x, t, b,   r, s) {
 	s = ""
 	for (r in rounds)
-		if ((t, r) in v && (b, r) in v && v[b, r] > 0)
-			s = s " " v[t, r] / v[b, r]
+		if ((t, r) in x && (b, r) in x && x[b, r] > 0)
+			s = s " " x[t, r] / x[b, r]
 	return s == "" ? -1 : median(s)
+}
+# What a target is set against: the runtime targets against the bare
+# responder through /runtime/v1/ at the same connections and wrk script.
+function ref(t) { return (t ~ /^runtime-/ && rps["baseline-rt"] != "") ? "baseline-rt" : "baseline" }
+function verdict(x, goal, below) {
+	if (x < 0) return "n/a"
+	return (below ? x <= goal : x >= goal) ? "met" : "MISSED"
 }
 {
 	t = $1; r = $2
 	rps[t] = rps[t] " " $3; p50[t] = p50[t] " " $4; p99[t] = p99[t] " " $5
-	non2xx[t] += $7; errs[t] += $8
-	v[t, r] = $3; rounds[r] = 1
+	non2xx[t] += $7; errs[t] += $8; conns[t] = $9
+	v[t, r] = $3; q[t, r] = $5; rounds[r] = 1
 }
 END {
-	printf "%-15s %10s %9s %9s %8s %7s %7s\n", "target", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "ratio"
+	printf "%-16s %6s %9s %8s %8s %7s %6s  %-11s %6s %6s\n", "target", "conns", "req/s", "p50 ms", "p99 ms",
+		"non-2xx", "errors", "vs", "ratio", "p99 x"
 	n = split(order, ts, " ")
 	for (i = 1; i <= n; i++) {
 		t = ts[i]
 		if (rps[t] == "") continue
-		printf "%-15s %10.0f %9.2f %9.2f %8d %7d %7.3f\n", t, median(rps[t]),
-			median(p50[t]) / 1000, median(p99[t]) / 1000, non2xx[t], errs[t], ratio(t, "baseline")
+		b = t == "baseline" ? "" : ref(t)
+		if (b == "")
+			printf "%-16s %6d %9.0f %8.2f %8.2f %7d %6d  %-11s %6s %6s\n", t, conns[t], median(rps[t]),
+				median(p50[t]) / 1000, median(p99[t]) / 1000, non2xx[t], errs[t], "-", "-", "-"
+		else
+			printf "%-16s %6d %9.0f %8.2f %8.2f %7d %6d  %-11s %6.3f %6.2f\n", t, conns[t], median(rps[t]),
+				median(p50[t]) / 1000, median(p99[t]) / 1000, non2xx[t], errs[t], b, ratio(t, b), p99ratio(t, b)
 	}
+	print "(medians over rounds; ratio = median of the per-round target/vs req/s, p99 x = median of the per-round target/vs p99)"
 	if (rps["export-1000"] != "" && rps["baseline-export"] != "")
 		printf "export-1000 / baseline-export (same body size, same nginx): %.3f\n",
 			ratio("export-1000", "baseline-export")
+	nt = 0
+	split("runtime-10 0.80 runtime-100 0.70 runtime-1000 0.40 runtime-1key - runtime-10k-keys -", g, " ")
+	for (i = 1; i <= 9; i += 2) {
+		t = g[i]
+		if (rps[t] == "") continue
+		if (!nt++) print "runtime targets of issue 5 (reported, not asserted):"
+		r = ratio(t, ref(t)); p = p99ratio(t, ref(t))
+		if (g[i + 1] == "-")
+			printf "  %-16s ratio %.3f (no target)           p99 %.2fx %s (target <= 1.3x: %s)\n", t, r, p, ref(t), verdict(p, 1.3, 1)
+		else
+			printf "  %-16s ratio %.3f (target >= %s: %-6s)  p99 %.2fx %s (target <= 1.3x: %s)\n", t, r, g[i + 1],
+				verdict(r, g[i + 1] + 0, 0), p, ref(t), verdict(p, 1.3, 1)
+	}
+	if (rps["runtime-10k-keys"] != "" && rps["runtime-1key"] != "") {
+		r = ratio("runtime-10k-keys", "runtime-1key")
+		printf "  runtime-10k-keys / runtime-1key: %.3f (target >= 0.90: %s)\n", r, verdict(r, 0.9, 0)
+	}
 }' "$RESULTS"
-echo "(medians over rounds; ratio = median of target/baseline req/s per round)"
-if [ -n "$EXPORT_BYTES" ] && has_target export-1000; then
-	echo "export-1000: body $EXPORT_BYTES bytes, $EXPORT_LINES keys, dotenv; baseline-export answers $EXPORT_BYTES bytes"
+[ -n "$RT_SETUP" ] && echo "runtime setup: $RT_SETUP"
+[ -n "$K10_NOTE" ] && echo "$K10_NOTE"
+if has_target export-1000 || has_target runtime-1000; then
+	[ -n "$EXPORT_BYTES" ] && has_target export-1000 &&
+		echo "export-1000: body $EXPORT_BYTES bytes, $EXPORT_LINES keys, dotenv; baseline-export answers $EXPORT_BYTES bytes"
 	# nginx keeps fastcgi_buffer_size + fastcgi_buffers in memory, then spools to
 	# disk; the defaults (one page + 8 pages: 36 KiB on x86-64) hold less than the
 	# export. Say which buffers apply and whether anything was spooled.
-	bufs=$(grep -v '^[[:space:]]*#' "$WORK/nginx.conf" | grep -o 'fastcgi_buffer[_a-z]*[[:space:]][^;]*' |
+	# (in the mirrored nginx.conf or the files it includes: nginx/shush.conf)
+	incs=$(grep -v '^[[:space:]]*#' "$WORK/nginx.conf" |
+		sed -n 's/^[[:space:]]*include[[:space:]]\{1,\}\([^;*]*\);.*/\1/p' | grep '^/' || true)
+	bufs=$(cat "$WORK/nginx.conf" $incs 2>/dev/null | grep -v '^[[:space:]]*#' | grep -o 'fastcgi_buffer[_a-z]*[[:space:]][^;]*' |
 		sort -u | tr '\n' ',' | sed 's/,$//; s/,/, /g')
 	echo "nginx: ${bufs:-fastcgi_buffer_size, fastcgi_buffers at the defaults (4k + 8 x 4k)}"
 	echo "responses nginx spooled to temp files during the runs: shush $(spooled_since "$STACK_ERRLOG" "$SPOOL0_STACK"), baseline $(spooled_since "$WORK/error.log" "$SPOOL0_BASE")"

@@ -15,10 +15,16 @@ my $s = Stack::private_stack(SHUSH_WORKERS => 2, SHUSH_RATE_LIMIT_AUTH => 0);
 my $master = do { open my $fh, '<', $s->dir . '/run/shushd.pid' or die $!; my $p = <$fh>; $p =~ s/\D//g; $p };
 ok($master, "master pid $master");
 
+# The master's children, minus its runtime listener (named shush-listener).
 sub workers {
 	my @pids = `pgrep -P $master`;
 	chomp @pids;
-	return sort { $a <=> $b } grep { /^\d+$/ } @pids;
+	my @w = grep {
+		my $c = '';
+		if (open my $fh, '<', "/proc/$_/comm") { $c = <$fh> // ''; }
+		$c !~ /^shush-listener/;
+	} grep { /^\d+$/ } @pids;
+	return sort { $a <=> $b } @w;
 }
 
 # load(SECONDS, CLIENTS): children hammer /health and /v1/me; returns
