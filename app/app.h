@@ -181,6 +181,13 @@ const char *http_reason(int status);
 #define PAGE_CURSOR_MAX 512
 int http_page(struct request *rq, struct response *rs, int *limit, const char **cursor);
 void http_list(struct request *rq, struct response *rs, cJSON *items, const char *next_cursor);
+/* The compact JSON text of o in the arena (audit metadata); NULL on OOM. */
+const char *json_text(struct arena *a, cJSON *o);
+/* {"name":…,"slug":…} as text (audit metadata of orgs and projects). */
+const char *json_name_slug(struct arena *a, const char *name, const char *slug);
+/* A secret's note: absent leaves *out alone, null is "", else a UTF-8
+ * string of at most SECRET_NOTE_MAX characters; -1 answered (400, 422). */
+int json_get_note(struct request *rq, struct response *rs, const char **out);
 /* A string member, or null when v is NULL. */
 void json_add_nullable(cJSON *o, const char *name, const char *v);
 

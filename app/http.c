@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <unistr.h>
+
 #include "app.h"
 
 struct reason {
@@ -349,6 +351,63 @@ http_list(struct request *rq, struct response *rs, cJSON *items, const char *nex
 	cJSON_AddItemToObject(o, "items", items);
 	json_add_nullable(o, "nextCursor", next_cursor);
 	http_json(rs, 200, o);
+}
+
+const char *
+json_text(struct arena *a, cJSON *o)
+{
+	char *p = cJSON_PrintUnformatted(o);
+	const char *s;
+
+	if (p == NULL)
+		return NULL;
+	s = arena_strdup(a, p);
+	cJSON_free(p);
+	return s;
+}
+
+const char *
+json_name_slug(struct arena *a, const char *name, const char *slug)
+{
+	struct buf b;
+
+	buf_init(&b, a);
+	buf_puts(&b, "{\"name\":");
+	buf_json_string(&b, name, strlen(name));
+	buf_puts(&b, ",\"slug\":");
+	buf_json_string(&b, slug, strlen(slug));
+	buf_putc(&b, '}');
+	return b.data;
+}
+
+int
+json_get_note(struct request *rq, struct response *rs, const char **out)
+{
+	cJSON *v = rq->json != NULL ? cJSON_GetObjectItemCaseSensitive(rq->json, "note") : NULL;
+	size_t n;
+
+	if (v == NULL)
+		return 0;
+	if (cJSON_IsNull(v)) {
+		*out = "";
+		return 0;
+	}
+	if (!cJSON_IsString(v)) {
+		http_error(rs, 400, "VALIDATION_ERROR", "note must be a string", "note");
+		return -1;
+	}
+	n = strlen(v->valuestring);
+	if (u8_check((const uint8_t *)v->valuestring, n) != NULL) {
+		http_error(rs, 400, "VALIDATION_ERROR", "note must be valid UTF-8", "note");
+		return -1;
+	}
+	if (u8_mbsnlen((const uint8_t *)v->valuestring, n) > SECRET_NOTE_MAX) {
+		http_error(rs, 422, "VALIDATION_ERROR", "note must be at most 1024 characters",
+			   "note");
+		return -1;
+	}
+	*out = v->valuestring;
+	return 0;
 }
 
 int

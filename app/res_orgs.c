@@ -139,21 +139,6 @@ slug_candidate(struct arena *a, const char *base, int suffixed)
 	return s;
 }
 
-/* {"name":…,"slug":…} as JSON text for an audit event's metadata. */
-static const char *
-name_slug_json(struct arena *a, const char *name, const char *slug)
-{
-	struct buf b;
-
-	buf_init(&b, a);
-	buf_puts(&b, "{\"name\":");
-	buf_json_string(&b, name, strlen(name));
-	buf_puts(&b, ",\"slug\":");
-	buf_json_string(&b, slug, strlen(slug));
-	buf_putc(&b, '}');
-	return b.data;
-}
-
 /* GET /v1/orgs/me: 200 {items:[Org],nextCursor:null}, the orgs the caller
  * is a live member of, oldest first; 401; 503. */
 void
@@ -241,7 +226,7 @@ res_orgs_create(struct request *rq, struct response *rs)
 	    (st = token_set_active(rq, g.id)) != DB_OK ||
 	    (st = keyring_create_org_key(rq->arena, g.id)) != DB_OK ||
 	    (st = app_audit(rq, "org.created", "organization", g.id, NULL, NULL,
-			    name_slug_json(rq->arena, g.name, g.slug))) != DB_OK) {
+			    json_name_slug(rq->arena, g.name, g.slug))) != DB_OK) {
 		tx_fail(rs, st);
 		return;
 	}

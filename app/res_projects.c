@@ -215,21 +215,6 @@ slug_taken(struct response *rs)
 	http_error(rs, 409, "SLUG_TAKEN", "A project of this organization has that slug", "slug");
 }
 
-/* {"name":…,"slug":…} for an audit event's metadata. */
-static const char *
-name_slug_json(struct arena *a, const char *name, const char *slug)
-{
-	struct buf b;
-
-	buf_init(&b, a);
-	buf_puts(&b, "{\"name\":");
-	buf_json_string(&b, name, strlen(name));
-	buf_puts(&b, ",\"slug\":");
-	buf_json_string(&b, slug, strlen(slug));
-	buf_putc(&b, '}');
-	return b.data;
-}
-
 /* POST /v1/projects {name, slug?, description?}: 201 Project with the
  * environments development, staging and production (project:write); the
  * slug is derived from name when absent (a derived slug that is taken or
@@ -290,7 +275,7 @@ res_projects_create(struct request *rq, struct response *rs)
 	}
 	if (st != DB_OK ||
 	    (st = app_audit(rq, "project.created", "project", p.id, p.id, NULL,
-			    name_slug_json(rq->arena, p.name, p.slug))) != DB_OK) {
+			    json_name_slug(rq->arena, p.name, p.slug))) != DB_OK) {
 		tx_fail(rs, st);
 		return;
 	}
@@ -323,7 +308,7 @@ res_projects_delete(struct request *rq, struct response *rs)
 		return;
 	}
 	if ((st = app_audit(rq, "project.deleted", "project", p.id, p.id, NULL,
-			    name_slug_json(rq->arena, p.name, p.slug))) != DB_OK ||
+			    json_name_slug(rq->arena, p.name, p.slug))) != DB_OK ||
 	    (st = projects_delete(rq->arena, rq->actor.org_id, p.id, &deleted)) != DB_OK) {
 		tx_fail(rs, st);
 		return;

@@ -48,21 +48,6 @@ unknown_environment(struct request *rq, struct response *rs, const char *field)
 	http_error(rs, 422, "UNKNOWN_ENVIRONMENT", "No such environment in this project", field);
 }
 
-/* The text of a JSON object built for an audit event (never a value). */
-static const char *
-meta_text(struct request *rq, cJSON *o)
-{
-	char *p = cJSON_PrintUnformatted(o);
-	const char *s;
-
-	if (p == NULL)
-		return NULL;
-	s = arena_strdup(rq->arena, p);
-	cJSON_free(p);
-	return s;
-}
-
-
 /* A stored value that does not open: 500 with no value, and a log line
  * naming the row (never the value); 503 when the key is unreachable. */
 static void
@@ -247,35 +232,11 @@ read_values(struct request *rq, struct response *rs, int nullable, struct secret
 	return 0;
 }
 
-/* note: a string (null: empty), at most 1024 characters (else 422). */
+/* note: see json_get_note. */
 static int
 read_note(struct request *rq, struct response *rs, struct secret_in *in)
 {
-	cJSON *v = cJSON_GetObjectItemCaseSensitive(rq->json, "note");
-	size_t n;
-
-	if (v == NULL)
-		return 0;
-	if (cJSON_IsNull(v)) {
-		in->note = "";
-		return 0;
-	}
-	if (!cJSON_IsString(v)) {
-		http_error(rs, 400, "VALIDATION_ERROR", "note must be a string", "note");
-		return -1;
-	}
-	n = strlen(v->valuestring);
-	if (u8_check((const uint8_t *)v->valuestring, n) != NULL) {
-		http_error(rs, 400, "VALIDATION_ERROR", "note must be valid UTF-8", "note");
-		return -1;
-	}
-	if (u8_mbsnlen((const uint8_t *)v->valuestring, n) > SECRET_NOTE_MAX) {
-		http_error(rs, 422, "VALIDATION_ERROR", "note must be at most 1024 characters",
-			   "note");
-		return -1;
-	}
-	in->note = v->valuestring;
-	return 0;
+	return json_get_note(rq, rs, &in->note);
 }
 
 /* tags: an array (null: none) of at most 32 strings of 1..64 characters
@@ -329,7 +290,7 @@ read_tags(struct request *rq, struct response *rs, struct secret_in *in)
 		if (!dup)
 			cJSON_AddItemToArray(out, cJSON_CreateString(it->valuestring));
 	}
-	in->tags_json = meta_text(rq, out);
+	in->tags_json = json_text(rq->arena, out);
 	return 0;
 }
 
@@ -468,7 +429,7 @@ list_body(struct request *rq, struct response *rs, void *c)
 	cJSON_AddTrueToObject(meta, "reveal");
 	cJSON_AddNumberToObject(meta, "count", x->n);
 	return app_audit(rq, "secret.read", "project", p.id, p.id, x->environment,
-			 meta_text(rq, meta));
+			 json_text(rq->arena, meta));
 }
 
 /* GET /v1/projects/:projectId/secrets?limit&cursor&folderId&environment
@@ -543,7 +504,7 @@ get_body(struct request *rq, struct response *rs, void *c)
 		return DB_OK;
 	meta = json_object(rq->arena);
 	cJSON_AddStringToObject(meta, "key", x->s.key);
-	return app_audit(rq, "secret.read", "secret", x->s.id, p.id, NULL, meta_text(rq, meta));
+	return app_audit(rq, "secret.read", "secret", x->s.id, p.id, NULL, json_text(rq->arena, meta));
 }
 
 /* GET /v1/projects/:projectId/secrets/:id: 200 Secret with every
@@ -602,7 +563,7 @@ values_meta(struct request *rq, cJSON *meta, const struct secret_in *in, const c
 	}
 	if (in->nvalues == 1)
 		*env = in->values[0].environment;
-	return meta_text(rq, meta);
+	return json_text(rq->arena, meta);
 }
 
 static enum db_status
@@ -847,7 +808,7 @@ delete_body(struct request *rq, struct response *rs, void *c)
 		return st;
 	meta = json_object(rq->arena);
 	cJSON_AddStringToObject(meta, "key", key);
-	return app_audit(rq, "secret.deleted", "secret", x->id, p.id, NULL, meta_text(rq, meta));
+	return app_audit(rq, "secret.deleted", "secret", x->id, p.id, NULL, json_text(rq->arena, meta));
 }
 
 /* DELETE /v1/projects/:projectId/secrets/:id: 204, the secret with its
@@ -906,7 +867,7 @@ rotate_body(struct request *rq, struct response *rs, void *c)
 	meta = json_object(rq->arena);
 	cJSON_AddStringToObject(meta, "key", x->s.key);
 	if ((st = app_audit(rq, "secret.rotated", "secret", x->s.id, p.id, x->environment,
-			    meta_text(rq, meta))) != DB_OK)
+			    json_text(rq->arena, meta))) != DB_OK)
 		return st;
 	return secrets_load_values(rq->arena, rq->actor.org_id, &x->s, 1, NULL, 0);
 }
@@ -1008,7 +969,7 @@ versions_body(struct request *rq, struct response *rs, void *c)
 	cJSON_AddTrueToObject(meta, "versions");
 	cJSON_AddNumberToObject(meta, "count", x->n);
 	return app_audit(rq, "secret.read", "secret", s.id, p.id, x->environment,
-			 meta_text(rq, meta));
+			 json_text(rq->arena, meta));
 }
 
 /* GET /v1/projects/:projectId/secrets/:id/versions?environment&limit
@@ -1165,7 +1126,7 @@ policy_set_body(struct request *rq, struct response *rs, void *c)
 	if (!x->created)
 		cJSON_AddNumberToObject(meta, "previousIntervalDays", old.interval_days);
 	return app_audit(rq, "rotation_policy.set", "secret", x->s.id, p.id, NULL,
-			 meta_text(rq, meta));
+			 json_text(rq->arena, meta));
 }
 
 /* POST /v1/projects/:projectId/secrets/:id/rotation-policy {intervalDays}:
@@ -1235,7 +1196,7 @@ policy_delete_body(struct request *rq, struct response *rs, void *c)
 	cJSON_AddStringToObject(meta, "key", x->s.key);
 	cJSON_AddNumberToObject(meta, "intervalDays", x->pol.interval_days);
 	return app_audit(rq, "rotation_policy.deleted", "secret", x->s.id, p.id, NULL,
-			 meta_text(rq, meta));
+			 json_text(rq->arena, meta));
 }
 
 /* DELETE /v1/projects/:projectId/secrets/:id/rotation-policy: 204
@@ -1300,7 +1261,7 @@ export_body(struct request *rq, struct response *rs, void *ctx)
 	cJSON_AddStringToObject(m, "format", x->format);
 	cJSON_AddNumberToObject(m, "count", (double)x->n);
 	st = app_audit(rq, "secret.exported", "environment", x->order[0].id, x->p.id, x->env,
-		       meta_text(rq, m));
+		       json_text(rq->arena, m));
 	cJSON_Delete(m);
 	return st;
 }
@@ -1403,7 +1364,7 @@ import_body(struct request *rq, struct response *rs, void *ctx)
 	cJSON_AddNumberToObject(m, "updated", x->updated);
 	cJSON_AddNumberToObject(m, "unchanged", x->unchanged);
 	st = app_audit(rq, "secret.imported", "environment", x->e.id, x->p.id, x->env,
-		       meta_text(rq, m));
+		       json_text(rq->arena, m));
 	cJSON_Delete(m);
 	return st;
 }

@@ -48,20 +48,6 @@ path_id(struct request *rq)
 	return id != NULL && id[0] != '\0' && strlen(id) <= ID_MAX ? id : NULL;
 }
 
-/* The text of a JSON object built for an audit event (never a value). */
-static const char *
-meta_text(struct request *rq, cJSON *o)
-{
-	char *p = cJSON_PrintUnformatted(o);
-	const char *s;
-
-	if (p == NULL)
-		return NULL;
-	s = arena_strdup(rq->arena, p);
-	cJSON_free(p);
-	return s;
-}
-
 /* Opens a stored value into *value; -1 answered: 500 SECRET_UNREADABLE
  * (with a log line naming the row, never the value) when it does not
  * authenticate there, 503 when the key is unreachable. */
@@ -177,35 +163,11 @@ read_value(struct request *rq, struct response *rs, int required, struct secret_
 	return 0;
 }
 
-/* note: a string (null: empty), at most 1024 characters (else 422). */
+/* note: see json_get_note. */
 static int
 read_note(struct request *rq, struct response *rs, struct secret_in *in)
 {
-	cJSON *v = rq->json != NULL ? cJSON_GetObjectItemCaseSensitive(rq->json, "note") : NULL;
-	size_t n;
-
-	if (v == NULL)
-		return 0;
-	if (cJSON_IsNull(v)) {
-		in->note = "";
-		return 0;
-	}
-	if (!cJSON_IsString(v)) {
-		http_error(rs, 400, "VALIDATION_ERROR", "note must be a string", "note");
-		return -1;
-	}
-	n = strlen(v->valuestring);
-	if (u8_check((const uint8_t *)v->valuestring, n) != NULL) {
-		http_error(rs, 400, "VALIDATION_ERROR", "note must be valid UTF-8", "note");
-		return -1;
-	}
-	if (u8_mbsnlen((const uint8_t *)v->valuestring, n) > SECRET_NOTE_MAX) {
-		http_error(rs, 422, "VALIDATION_ERROR", "note must be at most 1024 characters",
-			   "note");
-		return -1;
-	}
-	in->note = v->valuestring;
-	return 0;
+	return json_get_note(rq, rs, &in->note);
 }
 
 /* folderId (field) / parentId: a string, or null for none (*set 1 either
@@ -305,7 +267,7 @@ folder_create_body(struct request *rq, struct response *rs, void *c)
 	else
 		cJSON_AddNullToObject(meta, "parentId");
 	return app_audit(rq, "shared_folder.created", "shared_folder", x->f.id, NULL, NULL,
-			 meta_text(rq, meta));
+			 json_text(rq->arena, meta));
 }
 
 /* POST /v1/orgs/current/shared-folders {name,parentId?} (ours): 201 Folder
@@ -375,7 +337,7 @@ list_body(struct request *rq, struct response *rs, void *c)
 	cJSON_AddTrueToObject(meta, "reveal");
 	cJSON_AddNumberToObject(meta, "count", x->n);
 	return app_audit(rq, "shared_secret.read", "organization", rq->actor.org_id, NULL, NULL,
-			 meta_text(rq, meta));
+			 json_text(rq->arena, meta));
 }
 
 /* GET /v1/orgs/current/shared-secrets?limit&cursor&folderId&reveal: 200
@@ -435,7 +397,7 @@ get_body(struct request *rq, struct response *rs, void *c)
 	cJSON_AddStringToObject(meta, "key", x->s.key);
 	cJSON_AddNumberToObject(meta, "version", x->s.version);
 	return app_audit(rq, "shared_secret.read", "shared_secret", x->s.id, NULL, NULL,
-			 meta_text(rq, meta));
+			 json_text(rq->arena, meta));
 }
 
 /* GET /v1/orgs/current/shared-secrets/:id: 200 SharedSecret with its value
@@ -486,7 +448,7 @@ create_body(struct request *rq, struct response *rs, void *c)
 	cJSON_AddStringToObject(meta, "key", x->s.key);
 	cJSON_AddNumberToObject(meta, "version", x->s.version);
 	return app_audit(rq, "shared_secret.created", "shared_secret", x->s.id, NULL, NULL,
-			 meta_text(rq, meta));
+			 json_text(rq->arena, meta));
 }
 
 /* POST /v1/orgs/current/shared-secrets {key,value,folderId?,note?} (ours):
@@ -564,7 +526,7 @@ patch_body(struct request *rq, struct response *rs, void *c)
 		cJSON_AddNumberToObject(meta, "version", x->s.version);
 	}
 	return app_audit(rq, "shared_secret.updated", "shared_secret", old.id, NULL, NULL,
-			 meta_text(rq, meta));
+			 json_text(rq->arena, meta));
 }
 
 static enum db_status
@@ -634,7 +596,7 @@ delete_body(struct request *rq, struct response *rs, void *c)
 	meta = json_object(rq->arena);
 	cJSON_AddStringToObject(meta, "key", key);
 	return app_audit(rq, "shared_secret.deleted", "shared_secret", x->id, NULL, NULL,
-			 meta_text(rq, meta));
+			 json_text(rq->arena, meta));
 }
 
 /* DELETE /v1/orgs/current/shared-secrets/:id (ours): 204, the secret and
@@ -699,7 +661,7 @@ versions_body(struct request *rq, struct response *rs, void *c)
 	cJSON_AddTrueToObject(meta, "versions");
 	cJSON_AddNumberToObject(meta, "count", x->n);
 	return app_audit(rq, "shared_secret.read", "shared_secret", s.id, NULL, NULL,
-			 meta_text(rq, meta));
+			 json_text(rq->arena, meta));
 }
 
 /* GET /v1/orgs/current/shared-secrets/:id/versions?limit&cursor: 200
