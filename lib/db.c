@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
 
 #include <libpq-fe.h>
@@ -16,6 +17,7 @@ static PGconn *conn;
 static unsigned conn_gen = 1;
 static int in_tx;
 static int64_t last_fail_ms;
+static uint32_t connects_at_fail;
 
 /* The runtime "world generation" (issue 5): one 64-bit counter in an
  * anonymous shared mapping the master creates before forking, so every
@@ -87,7 +89,8 @@ world_settle(void)
 }
 
 /* After a failed connect, callers get DB_UNAVAILABLE at once for a short
- * while instead of each paying for a new attempt. */
+ * while instead of each paying for a new attempt, unless another process
+ * of this host has connected since (the server is back). */
 #define RECONNECT_BACKOFF_MS 200
 
 static const char *const status_names[] = {
@@ -99,6 +102,34 @@ const char *
 db_status_name(enum db_status s)
 {
 	return status_names[s];
+}
+
+static uint32_t
+connects_seen(void)
+{
+	return world != NULL ? __atomic_load_n(&world->db_connects, __ATOMIC_ACQUIRE) : 0;
+}
+
+/* Whether an idle connection is still alive, without a round trip: a
+ * server that shut down or restarted has sent its FATAL notice and closed
+ * the socket. A worker never LISTENs, so anything readable on an idle
+ * connection means it is going away; a rare false alarm (a parameter
+ * report) only costs a reconnect. */
+static int
+conn_alive(void)
+{
+	struct pollfd pfd;
+
+	if (PQstatus(conn) != CONNECTION_OK)
+		return 0;
+	if (in_tx)
+		return 1;
+	pfd.fd = PQsocket(conn);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (pfd.fd < 0)
+		return 0;
+	return poll(&pfd, 1, 0) == 0;
 }
 
 static void
@@ -115,9 +146,10 @@ db_connect(void)
 	const char *keys[] = {"dbname", "connect_timeout", "options", "application_name", NULL};
 	const char *vals[5];
 
-	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
+	if (conn != NULL && conn_alive())
 		return 0;
-	if (last_fail_ms != 0 && time_now_ms() - last_fail_ms < RECONNECT_BACKOFF_MS)
+	if (last_fail_ms != 0 && time_now_ms() - last_fail_ms < RECONNECT_BACKOFF_MS &&
+	    connects_seen() == connects_at_fail)
 		return -1;
 	if (conn != NULL)
 		PQfinish(conn);
@@ -137,10 +169,13 @@ db_connect(void)
 			PQfinish(conn);
 		conn = NULL;
 		last_fail_ms = time_now_ms();
+		connects_at_fail = connects_seen();
 		return -1;
 	}
 	PQsetNoticeProcessor(conn, notice_quiet, NULL);
 	last_fail_ms = 0;
+	if (world != NULL)
+		__atomic_add_fetch(&world->db_connects, 1, __ATOMIC_RELEASE);
 	conn_gen++;
 	return 0;
 }

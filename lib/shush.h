@@ -1110,6 +1110,10 @@ enum db_status apikeys_bump_generation(struct arena *a);
 struct runtime_world {
 	uint64_t generation;
 	uint32_t listener_up;
+	/* Successful PostgreSQL connects by any process of this host: a worker
+	 * backing off after a failed connect tries again as soon as another
+	 * one got through (the server is back). */
+	uint32_t db_connects;
 };
 /* Creates the mapping (the master, before forking); -1 on failure. */
 int runtime_world_init(void);

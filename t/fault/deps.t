@@ -56,6 +56,19 @@ for (1 .. 20) {    # every worker reconnects on its next request
 }
 is($ok, 20, 'every request succeeds after recovery');
 
+# A restart while every worker sits idle on a prepared connection: the next
+# request on each must notice the dead socket and reconnect, not answer 503.
+$s->req(GET => '/v1/me', { headers => { Cookie => $cookie } }) for 1 .. 20;
+$s->stop_part('pg');
+$s->start_part('pg');
+$ok = 0;
+for (1 .. 20) {
+	my $st = $s->req(GET => "/v1/me", { headers => { Cookie => $cookie } })->{status};
+	diag("status $st") if $st != 200;
+	$ok++ if $st == 200;
+}
+is($ok, 20, 'a restart while idle costs no request');
+
 # --- rate limit ----------------------------------------------------------
 my ($status, $retry);
 for my $i (1 .. $limit + 2) {
