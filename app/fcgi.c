@@ -142,7 +142,8 @@ fcgi_handle(FCGX_Request *fr, struct arena *a)
 	rq.authorization = param(fr, a, "HTTP_AUTHORIZATION");
 	rq.origin = param(fr, a, "HTTP_ORIGIN");
 	rq.referer = param(fr, a, "HTTP_REFERER");
-	rq.user_agent = param(fr, a, "HTTP_USER_AGENT");
+	/* Stored with sessions and audit events: valid UTF-8, bounded. */
+	rq.user_agent = arena_clean_text(a, FCGX_GetParam("HTTP_USER_AGENT", fr->envp), 512);
 	rq.remote_addr = param(fr, a, "REMOTE_ADDR");
 	rq.https = param(fr, a, "HTTPS");
 	rq.if_none_match = param(fr, a, "HTTP_IF_NONE_MATCH");

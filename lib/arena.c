@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistr.h>
+
 #include "shush.h"
 
 struct chunk {
@@ -308,4 +310,41 @@ buf_json_string(struct buf *b, const char *s, size_t n)
 	}
 	buf_append(b, s + start, n - start);
 	buf_putc(b, '"');
+}
+
+char *
+arena_clean_text(struct arena *a, const char *s, size_t max)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t n, i = 0, o = 0;
+	char *out;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s);
+	out = arena_alloc(a, (n < max ? n : max) + 1);
+	while (i < n) {
+		ucs4_t c;
+		int len = u8_mbtouc(&c, p + i, n - i);
+
+		/* u8_mbtouc answers U+FFFD for an invalid sequence; a real
+		 * U+FFFD is 3 bytes long and passes. */
+		if (c == 0xFFFD && !(len == 3 && memcmp(p + i, "\xef\xbf\xbd", 3) == 0)) {
+			c = '?';
+			len = 1;
+		}
+		if (c < 0x20 || c == 0x7f)
+			c = '?';
+		if (o + (size_t)(c == '?' ? 1 : len) > max)
+			break;
+		if (c == '?') {
+			out[o++] = '?';
+		} else {
+			memcpy(out + o, p + i, (size_t)len);
+			o += (size_t)len;
+		}
+		i += (size_t)len;
+	}
+	out[o] = '\0';
+	return out;
 }

@@ -32,6 +32,10 @@ void *arena_alloc(struct arena *a, size_t n);       /* zeroed, aborts on OOM */
 char *arena_strdup(struct arena *a, const char *s); /* NULL -> NULL */
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...) SHUSH_PRINTF(2, 3);
+/* A copy of client-supplied text fit to be stored and shown (a User-Agent):
+ * every invalid UTF-8 byte and control character becomes '?', and it is
+ * cut at a character boundary to at most max bytes. NULL -> NULL. */
+char *arena_clean_text(struct arena *a, const char *s, size_t max);
 int arena_defer(struct arena *a, void (*fn)(void *), void *p);
 size_t arena_used(const struct arena *a);
 

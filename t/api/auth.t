@@ -424,4 +424,18 @@ subtest 'forged X-Forwarded-For / X-Real-IP do not set the session address' => s
 		'same for sign-up');
 };
 
+subtest 'a User-Agent that is not UTF-8 is stored cleaned, not refused' => sub {
+	my $u = req('POST', '/api/auth/sign-up/email', {
+		json    => { name => 'U', email => rand_email('ua'), password => 'password1234' },
+		headers => { 'User-Agent' => "bad\xff\xfe agent\x01" } });
+	is($u->{status}, 200, 'sign-up 200 (was 422: the text column refused the bytes)');
+	is(get_session(session_cookie($u))->{json}{session}{userAgent}, 'bad?? agent?',
+		'invalid bytes and controls stored as ?');
+	my $long = req('POST', '/api/auth/sign-up/email', {
+		json    => { name => 'U', email => rand_email('ua'), password => 'password1234' },
+		headers => { 'User-Agent' => 'x' x 4000 } });
+	is(length(get_session(session_cookie($long))->{json}{session}{userAgent}), 512,
+		'a long User-Agent is cut to 512 bytes');
+};
+
 done_testing;

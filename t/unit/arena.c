@@ -55,6 +55,17 @@ main(void)
 	buf_printf(&b, "%05d|%s", 42, "z");
 	is_str(b.data, "00042|z", "buf_printf");
 
+	/* arena_clean_text: what a User-Agent may carry into a text column. */
+	is_str(arena_clean_text(a, "curl/8.5.0", 512), "curl/8.5.0", "clean text kept");
+	is_str(arena_clean_text(a, "bad\xff\xfe end", 512), "bad?? end", "invalid UTF-8 -> ?");
+	is_str(arena_clean_text(a, "tab\tnl\n\x7f", 512), "tab?nl??", "controls -> ?");
+	is_str(arena_clean_text(a, "caf\xc3\xa9 \xef\xbf\xbd", 512), "caf\xc3\xa9 \xef\xbf\xbd",
+	       "UTF-8 and a real U+FFFD kept");
+	is_str(arena_clean_text(a, "\xe2\x82", 512), "??", "truncated sequence -> ?");
+	is_str(arena_clean_text(a, "ab\xc3\xa9", 3), "ab", "cut at a character boundary");
+	is_str(arena_clean_text(a, "abcdef", 4), "abcd", "cut at max bytes");
+	ok(arena_clean_text(a, NULL, 4) == NULL, "NULL stays NULL");
+
 	arena_free(a);
 	return done_testing();
 }
