@@ -16,16 +16,15 @@
  * one secret (/secrets/:key) is still resolved afresh. Every answer says
  * Cache-Control: no-store.
  *
- * Audit: a read that reveals values writes secret.read (actor type apiKey,
- * metadata {runtime:true,count}, never a value) in the read's own
- * transaction, before the answer; when it cannot be written the read is
- * refused (503/500), never served unrecorded — also on a cache hit, which
- * therefore still costs one transaction. This synchronous write is the
- * first version: the warm path of issue 5 is to replace it with a
- * per-worker append-only spool that shush-worker ships into the audit
- * chain (a read whose record cannot be appended to the spool is still
- * refused with 503). A 304 reveals nothing and writes no event.
+ * Audit: a read that reveals values is recorded as secret.read (actor
+ * type apiKey, metadata {runtime:true,count}, never a value) in this
+ * worker's audit spool (lib/spool.c) with one write(2) before the answer,
+ * and shush-worker chains it moments later; when the record cannot be
+ * appended the read is refused with 503, never served unrecorded. So a
+ * warm 200, like a warm 304, makes no PostgreSQL or Redis round trip. A
+ * 304 reveals nothing and records nothing.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "app.h"
@@ -49,11 +48,14 @@ key_gone(struct response *rs)
 	http_error(rs, 401, "INVALID_API_KEY", "Invalid, revoked or expired API key", NULL);
 }
 
-static enum db_status
-audit_read(struct request *rq, const char *target_type, const char *target_id, size_t count)
+/* 0 recorded; -1 refused with 503 (the spool cannot take the record). */
+static int
+audit_read(struct request *rq, struct response *rs, const char *target_type,
+	   const char *target_id, size_t count)
 {
 	const struct apikey *k = &rq->actor.key;
 	struct audit_event ev;
+	char meta[64];
 
 	memset(&ev, 0, sizeof(ev));
 	ev.org_id = k->org_id;
@@ -67,8 +69,13 @@ audit_read(struct request *rq, const char *target_type, const char *target_id, s
 	ev.ip = rq->remote_addr;
 	ev.user_agent = rq->user_agent;
 	ev.request_id = rq->request_id;
-	ev.metadata = arena_printf(rq->arena, "{\"runtime\":true,\"count\":%zu}", count);
-	return audit_append(rq->arena, &ev, NULL);
+	snprintf(meta, sizeof(meta), "{\"runtime\":true,\"count\":%zu}", count);
+	ev.metadata = meta;
+	if (spool_append(&ev) == 0)
+		return 0;
+	http_header(rs, "Retry-After", "1");
+	http_error(rs, 503, "SERVICE_UNAVAILABLE", "The read cannot be recorded right now", NULL);
+	return -1;
 }
 
 /* GET /runtime/v1/: 200 {keyId,name,orgId,projectId,environment,
@@ -96,16 +103,6 @@ struct all_tx {
 	int not_modified;
 	size_t count;
 };
-
-/* A cache hit that reveals values: only its audit event is written. */
-static enum db_status
-hit_audit(struct request *rq, struct response *rs, void *ctx)
-{
-	const struct all_tx *x = ctx;
-
-	(void)rs;
-	return audit_read(rq, "environment", rq->actor.key.environment_id, x->count);
-}
 
 static enum db_status
 all_body(struct request *rq, struct response *rs, void *ctx)
@@ -143,11 +140,8 @@ all_body(struct request *rq, struct response *rs, void *ctx)
 	}
 	runtime_etag(x->format, x->body.data, x->body.len, x->etag);
 	x->count = n;
-	if (runtime_etag_match(rq->if_none_match, x->etag)) {
-		x->not_modified = 1;
-		return DB_OK;
-	}
-	return audit_read(rq, "environment", k->environment_id, n);
+	x->not_modified = runtime_etag_match(rq->if_none_match, x->etag);
+	return DB_OK;
 }
 
 /* GET /runtime/v1/secrets[?format=json|dotenv|shell]: 200 the key's
@@ -155,7 +149,8 @@ all_body(struct request *rq, struct response *rs, void *ctx)
  * {KEY:value}}, or dotenv / shell byte for byte as the /v1 export writes
  * them — with a strong ETag (per format); 304 with no body when
  * If-None-Match matches it; 400 unknown format; 401 INVALID_API_KEY; 500
- * SECRET_UNREADABLE, or the audit event could not be written; 503. */
+ * SECRET_UNREADABLE; 503 (PostgreSQL on a miss, or the read cannot be
+ * recorded in the audit spool). */
 void
 res_runtime_secrets(struct request *rq, struct response *rs)
 {
@@ -173,20 +168,16 @@ res_runtime_secrets(struct request *rq, struct response *rs)
 	}
 	/* Warm path: the rendered body of this environment and format, valid
 	 * while the world generation (read before any PostgreSQL read of this
-	 * request's miss) has not moved. A 304 costs no round trip; a 200
-	 * still writes its audit event synchronously (the spool is to come). */
+	 * request's miss) has not moved. A hit makes no round trip. */
 	gen = runtime_world_load();
 	hit = runtime_body_get(k->environment_id, x.format, gen);
 	if (hit != NULL) {
 		memcpy(x.etag, hit->etag, sizeof(x.etag));
 		x.count = hit->count;
-		if (runtime_etag_match(rq->if_none_match, x.etag)) {
-			x.not_modified = 1;
-		} else {
-			if (tx_run(rq, rs, hit_audit, &x) < 0)
-				return;
-			buf_init(&x.body, rq->arena);
-			buf_append(&x.body, hit->body, hit->len);
+		x.not_modified = runtime_etag_match(rq->if_none_match, x.etag);
+		if (!x.not_modified) {
+			x.body.data = hit->body; /* lives in the cache until the next request */
+			x.body.len = hit->len;
 		}
 	} else {
 		if (tx_run(rq, rs, all_body, &x) < 0)
@@ -194,7 +185,10 @@ res_runtime_secrets(struct request *rq, struct response *rs)
 		runtime_body_put(k->environment_id, x.format, gen, x.body.data, x.body.len, x.etag,
 				 x.count);
 	}
-	http_header(rs, "ETag", arena_strdup(rq->arena, x.etag));
+	if (!x.not_modified && audit_read(rq, rs, "environment", k->environment_id, x.count) < 0)
+		return;
+	/* The cached copy lives until this worker's next request. */
+	http_header(rs, "ETag", hit != NULL ? hit->etag : arena_strdup(rq->arena, x.etag));
 	if (x.not_modified) {
 		rs->status = 304;
 		rs->content_type = NULL;
@@ -242,7 +236,7 @@ one_body(struct request *rq, struct response *rs, void *ctx)
 		http_error(rs, 404, "NOT_FOUND", "No such secret in this environment", NULL);
 		return DB_OK;
 	}
-	return audit_read(rq, "secret", x->s.secret_id, 1);
+	return DB_OK;
 }
 
 /* GET /runtime/v1/secrets/:key: 200 {key,value,version,environment} — the
@@ -250,8 +244,8 @@ one_body(struct request *rq, struct response *rs, void *ctx)
  * version and environment naming where it comes from (the source
  * environment's slug and its version of the value); 401 INVALID_API_KEY;
  * 404 NOT_FOUND when no environment of the resolution holds the key (or
- * the key is not a valid name); 500 SECRET_UNREADABLE, or the audit event
- * could not be written; 503. */
+ * the key is not a valid name); 500 SECRET_UNREADABLE; 503 (PostgreSQL,
+ * or the read cannot be recorded in the audit spool). */
 void
 res_runtime_secret(struct request *rq, struct response *rs)
 {
@@ -265,7 +259,9 @@ res_runtime_secret(struct request *rq, struct response *rs)
 		http_error(rs, 404, "NOT_FOUND", "No such secret in this environment", NULL);
 		return;
 	}
-	if (tx_run(rq, rs, one_body, &x) < 0)
+	if (tx_run(rq, rs, one_body, &x) < 0 || rs->done)
+		return;
+	if (audit_read(rq, rs, "secret", x.s.secret_id, 1) < 0)
 		return;
 	buf_init(&b, rq->arena);
 	buf_puts(&b, "{\"key\":");

@@ -109,6 +109,7 @@ worker_main(void)
 	FCGX_Free(&req, 1);
 	arena_free(a);
 	keyring_forget_all();
+	spool_writer_close();
 	db_disconnect();
 	log_msg(LOG_DEBUG, "worker.exit", "worker drained and stopped");
 	exit(0);
@@ -524,7 +525,13 @@ cmd_migrate(void)
 static int
 cmd_check(void)
 {
+	char err[512];
 	int ok = 1;
+
+	if (spool_dir_check(config_str(CFG_SPOOL_DIR), err, sizeof(err)) < 0) {
+		fprintf(stderr, "shushd check: %s\n", err);
+		ok = 0;
+	}
 
 	if (db_ping() < 0) {
 		fprintf(stderr, "shushd check: cannot reach PostgreSQL at DATABASE_URL\n");
@@ -770,8 +777,14 @@ main(int argc, char **argv)
 		return cmd_rekey(argc, argv);
 	if (strcmp(cmd, "rotate-kek") == 0)
 		return cmd_rotate_kek(argc, argv);
-	if (strcmp(cmd, "serve") == 0)
+	if (strcmp(cmd, "serve") == 0) {
+		/* Runtime reads are refused without their audit spool. */
+		if (spool_dir_check(config_str(CFG_SPOOL_DIR), err, sizeof(err)) < 0) {
+			fprintf(stderr, "shushd: configuration error: %s\n", err);
+			return 2;
+		}
 		return serve();
+	}
 	usage();
 	return 2;
 }

@@ -33,13 +33,18 @@ static struct db_stmt st_head_init = {
 	1, 0};
 static struct db_stmt st_head_lock = {
 	"audit_head_lock", "SELECT seq, hash FROM audit_head WHERE org_id = $1 FOR UPDATE", 1, 0};
+/* Every event of one org's batch in one statement, in chain order. */
 static struct db_stmt st_insert = {
 	"audit_insert",
 	"INSERT INTO audit_event (org_id, seq, id, at, actor_type, actor_id, actor_email, action, "
 	"target_type, target_id, project_id, environment, ip, user_agent, request_id, metadata, "
-	"prev_hash, hash) VALUES ($1, $2, $3, $4::timestamptz, $5, $6, $7, $8, $9, $10, $11, $12, "
-	"$13, $14, $15, $16, $17, $18)",
+	"prev_hash, hash) SELECT $1, u.* FROM unnest($2::bigint[], $3::text[], "
+	"$4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], "
+	"$10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], "
+	"$16::text[], $17::text[], $18::text[]) AS u",
 	18, 0};
+static struct db_stmt st_org_exists = {
+	"audit_org_exists", "SELECT 1 FROM \"organization\" WHERE id = $1", 1, 0};
 static struct db_stmt st_head_update = {
 	"audit_head_update", "UPDATE audit_head SET seq = $2, hash = $3 WHERE org_id = $1", 3, 0};
 
@@ -138,70 +143,169 @@ canonical_metadata(struct arena *a, const char *metadata)
 	return b.data;
 }
 
-enum db_status
-audit_append(struct arena *a, const struct audit_event *in, char id_out[ID_LEN + 1])
+/* One element of a PostgreSQL array literal: NULL, or "…" with \ and "
+ * escaped. */
+static void
+array_add(struct buf *b, const char *v)
 {
-	struct audit_event ev = *in;
+	const char *p;
+
+	buf_putc(b, b->len == 0 ? '{' : ',');
+	if (v == NULL) {
+		buf_puts(b, "NULL");
+		return;
+	}
+	buf_putc(b, '"');
+	for (p = v; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_putc(b, '\\');
+		buf_putc(b, *p);
+	}
+	buf_putc(b, '"');
+}
+
+enum { A_SEQ, A_ID, A_AT, A_ACTOR_TYPE, A_ACTOR_ID, A_ACTOR_EMAIL, A_ACTION, A_TARGET_TYPE,
+       A_TARGET_ID, A_PROJECT, A_ENV, A_IP, A_UA, A_REQ, A_META, A_PREV, A_HASH, A__N };
+
+/* Chains evs[idx[0..k)] (all of one org, in this order) after the org's
+ * head and inserts them with one statement. */
+static enum db_status
+append_group(struct arena *a, const struct audit_event *evs, const size_t *idx, size_t k,
+	     char first_id[ID_LEN + 1])
+{
 	struct db_result r;
-	char id[ID_LEN + 1], at[32], hash[65], seqs[24];
-	const char *prev, *p[18];
+	struct buf cols[A__N];
+	const char *p[18];
+	char id[ID_LEN + 1], at[32], hash[65], seqs[24], *prev;
 	long long seq;
-	cJSON *event;
+	size_t i;
+	int c;
 	enum db_status st;
 
-	if (ev.org_id == NULL || ev.actor_type == NULL || ev.actor_id == NULL ||
-	    ev.action == NULL || ev.target_type == NULL || ev.target_id == NULL)
-		return DB_INVALID;
-	if ((ev.metadata = canonical_metadata(a, in->metadata)) == NULL)
-		return DB_INVALID;
-	p[0] = ev.org_id;
+	p[0] = evs[idx[0]].org_id;
 	if ((st = db_exec(a, &st_head_init, p, &r)) != DB_OK ||
 	    (st = db_exec(a, &st_head_lock, p, &r)) != DB_OK)
 		return st;
 	if (r.rows != 1)
 		return DB_ERROR;
-	seq = strtoll(db_get(&r, 0, 0), NULL, 10) + 1;
-	prev = db_get(&r, 0, 1);
-	id_new(id);
-	time_iso8601(time_now_ms(), at);
-	if (ev.ip == NULL)
-		ev.ip = "";
-	if (ev.user_agent == NULL)
-		ev.user_agent = "";
-	if (ev.request_id == NULL)
-		ev.request_id = "";
-	event = event_object(id, at, &ev, prev);
-	if (chain_hash(a, event, prev, hash) < 0) {
+	seq = strtoll(db_get(&r, 0, 0), NULL, 10);
+	prev = arena_strdup(a, db_get(&r, 0, 1));
+	for (c = 0; c < A__N; c++)
+		buf_init(&cols[c], a);
+	for (i = 0; i < k; i++) {
+		struct audit_event ev = evs[idx[i]];
+		cJSON *event;
+
+		if ((ev.metadata = canonical_metadata(a, evs[idx[i]].metadata)) == NULL)
+			return DB_INVALID;
+		seq++;
+		id_new(id);
+		if (i == 0 && first_id != NULL)
+			memcpy(first_id, id, ID_LEN + 1);
+		time_iso8601(ev.at_ms > 0 ? ev.at_ms : time_now_ms(), at);
+		if (ev.ip == NULL)
+			ev.ip = "";
+		if (ev.user_agent == NULL)
+			ev.user_agent = "";
+		if (ev.request_id == NULL)
+			ev.request_id = "";
+		event = event_object(id, at, &ev, prev);
+		if (chain_hash(a, event, prev, hash) < 0) {
+			cJSON_Delete(event);
+			return DB_INVALID;
+		}
 		cJSON_Delete(event);
-		return DB_INVALID;
+		snprintf(seqs, sizeof(seqs), "%lld", seq);
+		array_add(&cols[A_SEQ], seqs);
+		array_add(&cols[A_ID], id);
+		array_add(&cols[A_AT], at);
+		array_add(&cols[A_ACTOR_TYPE], ev.actor_type);
+		array_add(&cols[A_ACTOR_ID], ev.actor_id);
+		array_add(&cols[A_ACTOR_EMAIL], ev.actor_email);
+		array_add(&cols[A_ACTION], ev.action);
+		array_add(&cols[A_TARGET_TYPE], ev.target_type);
+		array_add(&cols[A_TARGET_ID], ev.target_id);
+		array_add(&cols[A_PROJECT], ev.project_id);
+		array_add(&cols[A_ENV], ev.environment);
+		array_add(&cols[A_IP], ev.ip);
+		array_add(&cols[A_UA], ev.user_agent);
+		array_add(&cols[A_REQ], ev.request_id);
+		array_add(&cols[A_META], ev.metadata);
+		array_add(&cols[A_PREV], prev);
+		array_add(&cols[A_HASH], hash);
+		prev = arena_strdup(a, hash);
 	}
-	cJSON_Delete(event);
-	snprintf(seqs, sizeof(seqs), "%lld", seq);
-	p[1] = seqs;
-	p[2] = id;
-	p[3] = at;
-	p[4] = ev.actor_type;
-	p[5] = ev.actor_id;
-	p[6] = ev.actor_email;
-	p[7] = ev.action;
-	p[8] = ev.target_type;
-	p[9] = ev.target_id;
-	p[10] = ev.project_id;
-	p[11] = ev.environment;
-	p[12] = ev.ip;
-	p[13] = ev.user_agent;
-	p[14] = ev.request_id;
-	p[15] = ev.metadata;
-	p[16] = prev;
-	p[17] = hash;
+	for (c = 0; c < A__N; c++) {
+		buf_putc(&cols[c], '}');
+		p[1 + c] = cols[c].data;
+	}
 	if ((st = db_exec(a, &st_insert, p, &r)) != DB_OK)
 		return st;
+	snprintf(seqs, sizeof(seqs), "%lld", seq);
 	p[1] = seqs;
-	p[2] = hash;
-	if ((st = db_exec(a, &st_head_update, p, &r)) != DB_OK)
-		return st;
-	if (id_out != NULL)
-		memcpy(id_out, id, sizeof(id));
+	p[2] = prev;
+	return db_exec(a, &st_head_update, p, &r);
+}
+
+static int
+valid_event(const struct audit_event *ev)
+{
+	return ev->org_id != NULL && ev->actor_type != NULL && ev->actor_id != NULL &&
+	       ev->action != NULL && ev->target_type != NULL && ev->target_id != NULL;
+}
+
+enum db_status
+audit_append(struct arena *a, const struct audit_event *ev, char id_out[ID_LEN + 1])
+{
+	size_t zero = 0;
+
+	if (!valid_event(ev))
+		return DB_INVALID;
+	return append_group(a, ev, &zero, 1, id_out);
+}
+
+static const struct audit_event *sort_evs;
+
+/* By org, then by position: each org's events keep their order, and orgs
+ * are locked in one order (two shippers cannot deadlock). */
+static int
+by_org(const void *x, const void *y)
+{
+	size_t i = *(const size_t *)x, j = *(const size_t *)y;
+	int c = strcmp(sort_evs[i].org_id, sort_evs[j].org_id);
+
+	return c != 0 ? c : (i > j) - (i < j);
+}
+
+enum db_status
+audit_append_many(struct arena *a, const struct audit_event *evs, size_t n)
+{
+	struct db_result r;
+	size_t *idx, *ok, i, j, k, m = 0;
+	const char *p[1];
+	enum db_status st;
+
+	idx = arena_alloc(a, (n + 1) * sizeof(*idx));
+	for (i = 0; i < n; i++)
+		if (valid_event(&evs[i]))
+			idx[m++] = i;
+	sort_evs = evs;
+	qsort(idx, m, sizeof(*idx), by_org);
+	ok = idx;
+	for (i = 0; i < m; i = j) {
+		for (j = i + 1; j < m && strcmp(evs[idx[j]].org_id, evs[idx[i]].org_id) == 0; j++)
+			;
+		k = j - i;
+		/* Events of an org deleted since have nowhere to go: its
+		 * trail went with it. */
+		p[0] = evs[idx[i]].org_id;
+		if ((st = db_exec(a, &st_org_exists, p, &r)) != DB_OK)
+			return st;
+		if (r.rows == 0)
+			continue;
+		if ((st = append_group(a, evs, ok + i, k, NULL)) != DB_OK)
+			return st;
+	}
 	return DB_OK;
 }
 

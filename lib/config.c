@@ -48,6 +48,8 @@ const struct config_def config_defs[CFG__MAX] = {
 	 "sender address of outgoing mail"},
 	{CFG_DEK_CACHE_SECONDS, "SHUSH_DEK_CACHE_SECONDS", CONFIG_INT, "300", 0, 0, 0, 3600,
 	 "seconds an unwrapped org data key stays cached in a worker (0: never cached)"},
+	{CFG_SPOOL_DIR, "SHUSH_SPOOL_DIR", CONFIG_STRING, "/var/lib/shush/spool", 0, 0, 1, 200,
+	 "directory of the audit spool: runtime reads' records until shush-worker chains them"},
 };
 
 static const char *values[CFG__MAX];

@@ -114,6 +114,7 @@ enum config_key {
 	CFG_SMTP_URL,
 	CFG_SMTP_FROM,
 	CFG_DEK_CACHE_SECONDS,
+	CFG_SPOOL_DIR,
 	CFG__MAX
 };
 
@@ -899,6 +900,7 @@ struct audit_event {
 	const char *project_id, *environment; /* NULL when none */
 	const char *ip, *user_agent, *request_id;
 	const char *metadata;   /* a JSON object's text, or NULL; never a secret */
+	int64_t at_ms;          /* when it happened; 0: now */
 };
 
 struct audit_filter {
@@ -918,6 +920,10 @@ typedef int (*audit_scan_fn)(const struct audit_row *row, void *ctx); /* non-zer
  * abort the change it records (fail closed). */
 enum db_status audit_append(struct arena *a, const struct audit_event *ev,
 			    char id_out[ID_LEN + 1]);
+/* Appends events of any orgs inside the caller's transaction, each org's
+ * in the given order; events of an org that no longer exists are dropped
+ * (its trail went with it). For shush-worker's spool shipping. */
+enum db_status audit_append_many(struct arena *a, const struct audit_event *evs, size_t n);
 /* Newest first into items_array (a cJSON array), at most limit; *next_seq
  * is the cursor for the next page, 0 when none. */
 enum db_status audit_list(struct arena *a, const char *org_id, const struct audit_filter *f,
@@ -936,6 +942,27 @@ struct audit_verify {
 };
 /* Re-computes an org's whole chain, oldest first, in bounded memory. */
 enum db_status audit_verify(const char *org_id, struct audit_verify *out);
+
+/* ---------------------------------------------------------------- spool */
+/* Runtime reads' audit records, appended by shushd workers without a
+ * round trip and shipped into the chain by shush-worker (lib/spool.c). */
+#define SPOOL_RECORD_MAX 4096
+/* One record's line (with its newline) into out; its length, or -1 when
+ * the event is incomplete or does not fit. */
+int spool_format(const struct audit_event *ev, int64_t at_ms, char *out, size_t cap);
+/* A line's event, strings in a; -1 when it is not a complete record. */
+int spool_parse(struct arena *a, const char *line, size_t len, struct audit_event *ev);
+/* Appends one record with one write(2); -1 when it could not be appended
+ * (the caller refuses the read). */
+int spool_append(const struct audit_event *ev);
+void spool_writer_close(void);
+/* Creates dir (0700) when missing; -1 with a sentence when unusable. */
+int spool_dir_check(const char *dir, char *err, size_t errlen);
+/* Ships every complete record of every spool file in dir into the audit
+ * chain (exactly once), deleting files whose writer is gone; *events is
+ * how many were chained. Stops early when *stop becomes non-zero. */
+enum db_status spool_ship(struct arena *a, const char *dir, long *events,
+			  volatile const int *stop);
 
 /* ---------------------------------------------------------------- users */
 /* better-auth's user/session/account tables. Rows returned as strings. */

@@ -49,7 +49,8 @@ usage() {
 CONFIG_NAMES="DATABASE_URL REDIS_URL MASTER_KEK_B64 MASTER_KEK_PREVIOUS_B64
  BETTER_AUTH_SECRET BETTER_AUTH_URL BETTER_AUTH_TRUSTED_ORIGINS SHUSH_SOCKET
  SHUSH_SOCKET_MODE SHUSH_WORKERS SHUSH_RATE_LIMIT_AUTH SHUSH_RATE_LIMIT_CODES
- SHUSH_LOG_LEVEL SHUSH_DB_TIMEOUT SMTP_URL SMTP_FROM SHUSH_SCHEMA_DIR"
+ SHUSH_LOG_LEVEL SHUSH_DB_TIMEOUT SMTP_URL SMTP_FROM SHUSH_SCHEMA_DIR
+ SHUSH_DEK_CACHE_SECONDS SHUSH_SPOOL_DIR"
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
@@ -355,6 +356,7 @@ EOF
 write_effective_env() {
 	load_env "$DEV_ENV"
 	is_set SHUSH_SCHEMA_DIR || export SHUSH_SCHEMA_DIR="$ROOT/schema/db"
+	is_set SHUSH_SPOOL_DIR || export SHUSH_SPOOL_DIR="$DIR/spool"
 	_names=$(
 		{
 			for _n in $CONFIG_NAMES; do echo "$_n"; done
@@ -380,6 +382,7 @@ load_effective_env() {
 	fi
 	load_env "$DEV_ENV"
 	is_set SHUSH_SCHEMA_DIR || export SHUSH_SCHEMA_DIR="$ROOT/schema/db"
+	is_set SHUSH_SPOOL_DIR || export SHUSH_SPOOL_DIR="$DIR/spool"
 }
 
 # ------------------------------------------------------------------ parts

@@ -6,26 +6,32 @@
  * each job once a tick, and stops cleanly on SIGTERM or SIGINT (the send
  * in progress finishes and is recorded, then exit 0).
  *
- * Jobs: mail (mailer_run_once) when SMTP_URL is set.
+ * Jobs: the audit spool (spool_ship: runtime reads' records chained every
+ * SHIP_TICK_MS), and mail (mailer_run_once) once a second when SMTP_URL
+ * is set.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../lib/shush.h"
 
-#define TICK_SECONDS 1
+#define SHIP_TICK_MS 100 /* a runtime read is in the chain within about this */
+#define MAIL_EVERY 10     /* ticks */
 
 static volatile sig_atomic_t stop;
+static volatile int stop_flag; /* what spool_ship watches */
 
 static void
 on_term(int sig)
 {
 	(void)sig;
 	stop = 1;
+	stop_flag = 1;
 	mailer_request_stop();
 }
 
@@ -36,7 +42,8 @@ main(int argc, char **argv)
 	struct rlimit nocore = {0, 0};
 	char err[1024];
 	struct arena *a;
-	int smtp, db_down = 0;
+	int smtp, db_down = 0, spool_down = 0;
+	unsigned long tick = 0;
 
 	log_init("shush-worker");
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -49,6 +56,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 	smtp = config_is_set(CFG_SMTP_URL) && config_str(CFG_SMTP_URL)[0] != '\0';
+	if (spool_dir_check(config_str(CFG_SPOOL_DIR), err, sizeof(err)) < 0) {
+		fprintf(stderr, "shush-worker: configuration error: %s\n", err);
+		return 2;
+	}
 	if (smtp && mailer_check_config(config_str(CFG_SMTP_URL), config_str(CFG_SMTP_FROM), err,
 					sizeof(err)) < 0) {
 		fprintf(stderr, "shush-worker: configuration error: %s\n", err);
@@ -69,7 +80,25 @@ main(int argc, char **argv)
 	log_msg(LOG_INFO, "worker.started", "shush-worker %s started (mail: %s)", SHUSH_VERSION,
 		smtp ? "SMTP" : "outbox only, SMTP_URL unset");
 	while (!stop) {
-		if (smtp) {
+		long shipped = 0;
+		struct timespec nap = {0, SHIP_TICK_MS * 1000000L};
+
+		/* Runtime reads into the audit chain; one line when that stops
+		 * working and one when it works again. */
+		if (spool_ship(a, config_str(CFG_SPOOL_DIR), &shipped, &stop_flag) != DB_OK) {
+			if (!spool_down)
+				log_msg(LOG_WARN, "worker.spool_paused",
+					"audit spool shipping paused (PostgreSQL or the spool directory)");
+			spool_down = 1;
+		} else if (spool_down) {
+			log_msg(LOG_INFO, "worker.spool_resumed", "audit spool shipping resumed");
+			spool_down = 0;
+		}
+		if (shipped > 0)
+			log_msg(LOG_DEBUG, "worker.spool_shipped", "%ld runtime read(s) chained",
+				shipped);
+		arena_reset(a);
+		if (smtp && tick++ % MAIL_EVERY == 0) {
 			int sent = 0;
 
 			/* One line when PostgreSQL goes away and one when it is
@@ -86,7 +115,7 @@ main(int argc, char **argv)
 			arena_reset(a);
 		}
 		if (!stop)
-			sleep(TICK_SECONDS); /* a signal cuts it short */
+			nanosleep(&nap, NULL); /* a signal cuts it short */
 	}
 	arena_free(a);
 	db_disconnect();

@@ -24,11 +24,46 @@ use lib "$FindBin::Bin/../lib";
 use Stack ();
 
 our @EXPORT = qw(url req raw signup psql conf rand_email hdr cookie_value
-  session_cookie_name session_cookie json_enc sql_quote);
+  session_cookie_name session_cookie json_enc sql_quote wait_count audit_settled);
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
 
 sub url { return Stack::url() }
+
+# wait_count(SQL, WANT): polls a count(*) query until it reaches WANT (10 s
+# at most), then a little longer to catch any extra; returns the count.
+# Runtime reads reach the audit chain through the spool, shipped by
+# shush-worker every 100 ms.
+# audit_settled(): waits (10 s at most) until every record in the audit spool
+# is in the chain: each spool file's size equals its shipped offset. 1 when
+# settled.
+sub audit_settled {
+	my $dir = conf('SHUSH_SPOOL_DIR')
+		// (defined $ENV{SHUSH_STACK_DIR} ? "$ENV{SHUSH_STACK_DIR}/spool" : undef);
+	return 1 unless defined $dir && -d $dir;
+	for (1 .. 200) {
+		opendir(my $dh, $dir) or return 1;
+		my %size = map { ($_ => -s "$dir/$_") } grep { /\.spool\z/ && !/^\./ } readdir $dh;
+		closedir $dh;
+		my %shipped = map { split /\|/ } grep { length } split /\n/,
+			psql('SELECT name, shipped FROM audit_spool');
+		return 1 unless grep { ($size{$_} // 0) != ($shipped{$_} // 0) } keys %size;
+		select(undef, undef, undef, 0.05);
+	}
+	return 0;
+}
+
+sub wait_count {
+	my ($sql, $want) = @_;
+	my $n = psql($sql);
+	for (1 .. 200) {
+		last if $n >= $want;
+		select(undef, undef, undef, 0.05);
+		$n = psql($sql);
+	}
+	select(undef, undef, undef, 0.3);
+	return psql($sql);
+}
 
 sub json_enc { return $JSON->encode($_[0]) }
 
