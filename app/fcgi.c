@@ -4,6 +4,7 @@
  * trusted beyond that), and writes the whole answer with one call.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,19 +14,72 @@
 #include "app.h"
 #include "fcgi.h"
 
-static const char *
-param(FCGX_Request *req, struct arena *a, const char *name)
-{
-	const char *v = FCGX_GetParam(name, req->envp);
+/* The FastCGI parameters the pipeline reads, taken in one pass over the
+ * environment nginx sent (no copies: it lives until FCGX_Finish_r). */
+struct fcgi_params {
+	const char *request_id, *method, *document_uri, *request_uri, *query, *content_type,
+		*content_length, *cookie, *authorization, *origin, *referer, *user_agent,
+		*remote_addr, *https, *if_none_match, *idempotency_key, *sec_fetch_site,
+		*sec_fetch_mode, *sec_fetch_dest;
+};
 
-	return v != NULL ? arena_strdup(a, v) : NULL;
+#define P(name, field) {name, sizeof(name) - 1, offsetof(struct fcgi_params, field)}
+static const struct {
+	const char *name;
+	size_t len;
+	size_t off;
+} param_table[] = {
+	P("REQUEST_ID", request_id),
+	P("REQUEST_METHOD", method),
+	P("DOCUMENT_URI", document_uri),
+	P("REQUEST_URI", request_uri),
+	P("QUERY_STRING", query),
+	P("CONTENT_TYPE", content_type),
+	P("CONTENT_LENGTH", content_length),
+	P("HTTP_COOKIE", cookie),
+	P("HTTP_AUTHORIZATION", authorization),
+	P("HTTP_ORIGIN", origin),
+	P("HTTP_REFERER", referer),
+	P("HTTP_USER_AGENT", user_agent),
+	P("REMOTE_ADDR", remote_addr),
+	P("HTTPS", https),
+	P("HTTP_IF_NONE_MATCH", if_none_match),
+	P("HTTP_IDEMPOTENCY_KEY", idempotency_key),
+	P("HTTP_SEC_FETCH_SITE", sec_fetch_site),
+	P("HTTP_SEC_FETCH_MODE", sec_fetch_mode),
+	P("HTTP_SEC_FETCH_DEST", sec_fetch_dest),
+};
+#undef P
+
+static void
+scan_params(char **envp, struct fcgi_params *fp)
+{
+	size_t i, n;
+	char **e;
+
+	memset(fp, 0, sizeof(*fp));
+	for (e = envp; e != NULL && *e != NULL; e++) {
+		const char *eq = strchr(*e, '=');
+
+		if (eq == NULL)
+			continue;
+		n = (size_t)(eq - *e);
+		for (i = 0; i < sizeof(param_table) / sizeof(param_table[0]); i++)
+			if (param_table[i].len == n && memcmp(param_table[i].name, *e, n) == 0) {
+				/* The first one wins, as FCGX_GetParam does. */
+				const char **slot = (const char **)((char *)fp + param_table[i].off);
+
+				if (*slot == NULL)
+					*slot = eq + 1;
+				break;
+			}
+	}
 }
 
 /* Reads the body; -1 with a 413 already set when it is over the cap. */
 static int
-read_body(FCGX_Request *fr, struct request *rq, struct response *rs)
+read_body(FCGX_Request *fr, const char *cl, struct request *rq, struct response *rs)
 {
-	const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
 	char *end, *data;
 	long long declared = 0;
 	size_t got = 0;
@@ -64,37 +118,13 @@ read_body(FCGX_Request *fr, struct request *rq, struct response *rs)
 /* The path to route on: nginx's normalised $uri when passed, else the
  * request URI up to its query string. */
 static const char *
-request_path(FCGX_Request *fr, struct arena *a)
+request_path(const struct fcgi_params *fp, struct arena *a)
 {
-	const char *doc = FCGX_GetParam("DOCUMENT_URI", fr->envp);
-	const char *uri = FCGX_GetParam("REQUEST_URI", fr->envp);
-
-	if (doc != NULL && *doc != '\0')
-		return arena_strdup(a, doc);
-	if (uri == NULL)
+	if (fp->document_uri != NULL && *fp->document_uri != '\0')
+		return fp->document_uri;
+	if (fp->request_uri == NULL)
 		return "/";
-	return arena_strndup(a, uri, strcspn(uri, "?"));
-}
-
-static void
-write_response(FCGX_Request *fr, struct response *rs)
-{
-	struct buf out;
-	int i;
-
-	buf_init(&out, rs->arena);
-	buf_printf(&out, "Status: %d %s\r\n", rs->status, http_reason(rs->status));
-	if (rs->content_type != NULL)
-		buf_printf(&out, "Content-Type: %s\r\n", rs->content_type);
-	for (i = 0; i < rs->nheaders; i++)
-		buf_printf(&out, "%s: %s\r\n", rs->headers[i].name, rs->headers[i].value);
-	if (rs->status != 204 && rs->status != 304)
-		buf_printf(&out, "Content-Length: %zu\r\n\r\n", rs->body.len);
-	else
-		buf_puts(&out, "\r\n");
-	if (rs->status != 204 && rs->status != 304)
-		buf_append(&out, rs->body.data, rs->body.len);
-	FCGX_PutStr(out.data, (int)out.len, fr->out);
+	return arena_strndup(a, fp->request_uri, strcspn(fp->request_uri, "?"));
 }
 
 static int
@@ -113,12 +143,54 @@ stream_write(void *ctx, const char *p, size_t n)
 	return 0;
 }
 
+/* The head into a bounded buffer, then head and body as two writes into
+ * libfcgi's stream: the body is never copied on our side. */
+static void
+write_response(FCGX_Request *fr, struct response *rs)
+{
+	char head[4096];
+	size_t n = 0;
+	int i, w, has_body = rs->status != 204 && rs->status != 304;
+
+	w = snprintf(head, sizeof(head), "Status: %d %s\r\n", rs->status,
+		     http_reason(rs->status));
+	n = w > 0 ? (size_t)w : 0;
+	if (rs->content_type != NULL && n < sizeof(head)) {
+		w = snprintf(head + n, sizeof(head) - n, "Content-Type: %s\r\n", rs->content_type);
+		n += w > 0 ? (size_t)w : 0;
+	}
+	for (i = 0; i < rs->nheaders && n < sizeof(head); i++) {
+		w = snprintf(head + n, sizeof(head) - n, "%s: %s\r\n", rs->headers[i].name,
+			     rs->headers[i].value);
+		n += w > 0 ? (size_t)w : 0;
+	}
+	if (n < sizeof(head)) {
+		w = has_body ? snprintf(head + n, sizeof(head) - n, "Content-Length: %zu\r\n\r\n",
+					rs->body.len)
+			     : snprintf(head + n, sizeof(head) - n, "\r\n");
+		n += w > 0 ? (size_t)w : 0;
+	}
+	if (n >= sizeof(head)) {
+		/* Headers are ours and short; this would be a bug. */
+		log_msg(LOG_ERROR, "http.head_too_long", "response head over %zu bytes", sizeof(head));
+		static const char fail[] = "Status: 500 Internal Server Error\r\n"
+					   "Content-Type: application/json\r\n\r\n"
+					   "{\"code\":\"INTERNAL_ERROR\",\"message\":\"Response too large\"}";
+		FCGX_PutStr(fail, (int)sizeof(fail) - 1, fr->out);
+		return;
+	}
+	FCGX_PutStr(head, (int)n, fr->out);
+	if (has_body && rs->body.len > 0)
+		(void)stream_write(fr->out, rs->body.data, rs->body.len);
+}
+
 void
 fcgi_handle(FCGX_Request *fr, struct arena *a)
 {
 	struct request rq;
 	struct response rs;
-	int64_t start = time_now_ms();
+	struct fcgi_params fp;
+	int64_t start = time_mono_us();
 
 	memset(&rq, 0, sizeof(rq));
 	memset(&rs, 0, sizeof(rs));
@@ -127,38 +199,35 @@ fcgi_handle(FCGX_Request *fr, struct arena *a)
 	buf_init(&rs.body, a);
 	rs.stream_ctx = fr->out;
 	rs.stream_write = stream_write;
-	rq.request_id = param(fr, a, "REQUEST_ID");
+	scan_params(fr->envp, &fp);
+	rq.request_id = fp.request_id;
 	rs.request_id = rq.request_id;
 	log_set_request_id(rq.request_id);
-	rq.method = param(fr, a, "REQUEST_METHOD");
-	if (rq.method == NULL)
-		rq.method = "GET";
-	rq.path = request_path(fr, a);
-	rq.query = param(fr, a, "QUERY_STRING");
-	if (rq.query == NULL)
-		rq.query = "";
-	rq.content_type = param(fr, a, "CONTENT_TYPE");
-	rq.cookie = param(fr, a, "HTTP_COOKIE");
-	rq.authorization = param(fr, a, "HTTP_AUTHORIZATION");
-	rq.origin = param(fr, a, "HTTP_ORIGIN");
-	rq.referer = param(fr, a, "HTTP_REFERER");
+	rq.method = fp.method != NULL ? fp.method : "GET";
+	rq.path = request_path(&fp, a);
+	rq.query = fp.query != NULL ? fp.query : "";
+	rq.content_type = fp.content_type;
+	rq.cookie = fp.cookie;
+	rq.authorization = fp.authorization;
+	rq.origin = fp.origin;
+	rq.referer = fp.referer;
 	/* Stored with sessions and audit events: valid UTF-8, bounded. */
-	rq.user_agent = arena_clean_text(a, FCGX_GetParam("HTTP_USER_AGENT", fr->envp), 512);
-	rq.remote_addr = param(fr, a, "REMOTE_ADDR");
-	rq.https = param(fr, a, "HTTPS");
-	rq.if_none_match = param(fr, a, "HTTP_IF_NONE_MATCH");
-	rq.idempotency_key = param(fr, a, "HTTP_IDEMPOTENCY_KEY");
-	rq.sec_fetch_site = param(fr, a, "HTTP_SEC_FETCH_SITE");
-	rq.sec_fetch_mode = param(fr, a, "HTTP_SEC_FETCH_MODE");
-	rq.sec_fetch_dest = param(fr, a, "HTTP_SEC_FETCH_DEST");
+	rq.user_agent = arena_clean_text(a, fp.user_agent, 512);
+	rq.remote_addr = fp.remote_addr;
+	rq.https = fp.https;
+	rq.if_none_match = fp.if_none_match;
+	rq.idempotency_key = fp.idempotency_key;
+	rq.sec_fetch_site = fp.sec_fetch_site;
+	rq.sec_fetch_mode = fp.sec_fetch_mode;
+	rq.sec_fetch_dest = fp.sec_fetch_dest;
 	if (rq.remote_addr == NULL)
 		rq.remote_addr = "";
 
-	if (read_body(fr, &rq, &rs) == 0)
+	if (read_body(fr, fp.content_length, &rq, &rs) == 0)
 		pipeline_run(&rq, &rs);
 	if (!rs.streaming)
 		write_response(fr, &rs);
-	log_access(rq.method, rq.path, rs.status, (double)(time_now_ms() - start),
+	log_access(rq.method, rq.path, rs.status, time_mono_us() - start,
 		   rs.streaming ? rs.streamed : rs.body.len, rq.remote_addr);
 	log_set_request_id(NULL);
 }

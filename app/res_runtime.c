@@ -176,8 +176,12 @@ res_runtime_secrets(struct request *rq, struct response *rs)
 		x.count = hit->count;
 		x.not_modified = runtime_etag_match(rq->if_none_match, x.etag);
 		if (!x.not_modified) {
-			x.body.data = hit->body; /* lives in the cache until the next request */
+			/* Served from the cache, which keeps it until this
+			 * worker's next request; an append would copy it first. */
+			x.body.arena = rq->arena;
+			x.body.data = hit->body;
 			x.body.len = hit->len;
+			x.body.cap = hit->len + 1;
 		}
 	} else {
 		if (tx_run(rq, rs, all_body, &x) < 0)

@@ -5,6 +5,7 @@
  * with fewer parameters wins: a literal segment beats a parameter.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
@@ -45,18 +46,36 @@ match_pattern(const char *pattern, const char *path, struct param *params, struc
 	return *p == '\0' && *s == '\0' ? n : -1;
 }
 
+/* Each pattern's literal head (up to its first parameter): a path that
+ * does not start with it cannot match, whatever follows. Computed once. */
+static size_t *literal_len;
+
+static int
+may_match(size_t i, const char *path, size_t path_len)
+{
+	size_t n = literal_len != NULL ? literal_len[i] : 0;
+
+	return n <= path_len && memcmp(routes[i].path, path, n) == 0;
+}
+
 enum route_match
 router_match(struct request *rq, char *allow, size_t allowlen)
 {
-	size_t i;
+	size_t i, path_len = strlen(rq->path);
 	int best = -1, best_params = ROUTE_PARAMS_MAX + 1;
 	const char *best_pattern = NULL;
 	size_t used;
 
+	if (literal_len == NULL && (literal_len = calloc(routes_count, sizeof(*literal_len))) != NULL)
+		for (i = 0; i < routes_count; i++)
+			literal_len[i] = strcspn(routes[i].path, ":");
 	/* The best pattern for this path, whatever the method. */
 	for (i = 0; i < routes_count; i++) {
-		int n = match_pattern(routes[i].path, rq->path, NULL, NULL);
+		int n;
 
+		if (!may_match(i, rq->path, path_len))
+			continue;
+		n = match_pattern(routes[i].path, rq->path, NULL, NULL);
 		if (n >= 0 && n < best_params) {
 			best_params = n;
 			best_pattern = routes[i].path;
@@ -64,18 +83,22 @@ router_match(struct request *rq, char *allow, size_t allowlen)
 	}
 	if (best_pattern == NULL)
 		return ROUTE_NOT_FOUND;
-	allow[0] = '\0';
-	for (i = 0; i < routes_count; i++) {
-		if (strcmp(routes[i].path, best_pattern) != 0)
-			continue;
-		if (strcmp(routes[i].method, rq->method) == 0)
-			best = (int)i;
-		used = strlen(allow);
-		snprintf(allow + used, allowlen - used, "%s%s", used > 0 ? ", " : "",
-			 routes[i].method);
-	}
-	if (best < 0)
+	for (i = 0; i < routes_count && best < 0; i++)
+		if (routes[i].path == best_pattern || strcmp(routes[i].path, best_pattern) == 0)
+			if (strcmp(routes[i].method, rq->method) == 0)
+				best = (int)i;
+	if (best < 0) {
+		/* 405: every method of the pattern, in table order. */
+		allow[0] = '\0';
+		for (i = 0; i < routes_count; i++) {
+			if (strcmp(routes[i].path, best_pattern) != 0)
+				continue;
+			used = strlen(allow);
+			snprintf(allow + used, allowlen - used, "%s%s", used > 0 ? ", " : "",
+				 routes[i].method);
+		}
 		return ROUTE_BAD_METHOD;
+	}
 	rq->route = &routes[best];
 	rq->nparams = match_pattern(best_pattern, rq->path, rq->params, rq->arena);
 	return ROUTE_FOUND;

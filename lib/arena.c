@@ -252,7 +252,10 @@ buf_puts(struct buf *b, const char *s)
 void
 buf_putc(struct buf *b, char c)
 {
-	buf_append(b, &c, 1);
+	if (b->len + 2 > b->cap)
+		buf_reserve(b, 1);
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
 }
 
 void
@@ -321,6 +324,11 @@ arena_clean_text(struct arena *a, const char *s, size_t max)
 
 	if (s == NULL)
 		return NULL;
+	/* The common case, printable ASCII within bounds, as it is. */
+	for (n = 0; n <= max && p[n] >= 0x20 && p[n] < 0x7f; n++)
+		;
+	if (p[n] == '\0' && n <= max)
+		return (char *)s;
 	n = strlen(s);
 	out = arena_alloc(a, (n < max ? n : max) + 1);
 	while (i < n) {

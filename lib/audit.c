@@ -156,10 +156,15 @@ array_add(struct buf *b, const char *v)
 		return;
 	}
 	buf_putc(b, '"');
-	for (p = v; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			buf_putc(b, '\\');
-		buf_putc(b, *p);
+	for (p = v;;) {
+		size_t run = strcspn(p, "\"\\");
+
+		buf_append(b, p, run);
+		p += run;
+		if (*p == '\0')
+			break;
+		buf_putc(b, '\\');
+		buf_putc(b, *p++);
 	}
 	buf_putc(b, '"');
 }

@@ -84,9 +84,18 @@ put_string(struct buf *b, const char *s)
 	static const char hex[] = "0123456789abcdef";
 
 	buf_putc(b, '"');
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
+	for (;;) {
+		size_t run = 0;
+		unsigned char c;
 
+		/* Runs of characters written as they are, in one append. */
+		while ((c = (unsigned char)s[run]) >= 0x20 && c != '"' && c != '\\')
+			run++;
+		if (run > 0)
+			buf_append(b, s, run);
+		s += run;
+		if ((c = (unsigned char)*s) == '\0')
+			break;
 		switch (c) {
 		case '"': buf_puts(b, "\\\""); break;
 		case '\\': buf_puts(b, "\\\\"); break;
@@ -95,15 +104,13 @@ put_string(struct buf *b, const char *s)
 		case '\n': buf_puts(b, "\\n"); break;
 		case '\r': buf_puts(b, "\\r"); break;
 		case '\t': buf_puts(b, "\\t"); break;
-		default:
-			if (c < 0x20) {
-				char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
+		default: {
+			char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
 
-				buf_puts(b, esc);
-			} else {
-				buf_putc(b, (char)c);
-			}
+			buf_puts(b, esc);
 		}
+		}
+		s++;
 	}
 	buf_putc(b, '"');
 }

@@ -140,7 +140,7 @@ log_msg(enum log_level l, const char *event, const char *fmt, ...)
 }
 
 void
-log_access(const char *method, const char *path, int status, double ms, size_t bytes_out,
+log_access(const char *method, const char *path, int status, int64_t us, size_t bytes_out,
 	   const char *remote_addr)
 {
 	char line[LOG_LINE_MAX];
@@ -156,8 +156,10 @@ log_access(const char *method, const char *path, int status, double ms, size_t b
 	pos = put_escaped(line, pos, sizeof(line), path != NULL ? path : "");
 	pos = put_raw(line, pos, sizeof(line), "\",\"remoteAddr\":\"");
 	pos = put_escaped(line, pos, sizeof(line), remote_addr != NULL ? remote_addr : "");
-	snprintf(num, sizeof(num), "\",\"status\":%d,\"ms\":%.3f,\"bytes\":%zu", status, ms,
-		 bytes_out);
+	if (us < 0)
+		us = 0;
+	snprintf(num, sizeof(num), "\",\"status\":%d,\"ms\":%lld.%03lld,\"bytes\":%zu", status,
+		 (long long)(us / 1000), (long long)(us % 1000), bytes_out);
 	pos = put_raw(line, pos, sizeof(line), num);
 	emit(line, pos);
 }

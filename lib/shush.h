@@ -156,7 +156,7 @@ void log_set_request_id(const char *id);
  * secrets, cookies or passwords. */
 void log_msg(enum log_level l, const char *event, const char *fmt, ...) SHUSH_PRINTF(3, 4);
 /* The access line of one request. */
-void log_access(const char *method, const char *path, int status, double ms, size_t bytes_out,
+void log_access(const char *method, const char *path, int status, int64_t us, size_t bytes_out,
 		const char *remote_addr);
 
 /* --------------------------------------------------------------- crypto */
@@ -251,6 +251,8 @@ long kv_peek_window(const char *key, long *ttl_left);
 /* ISO 8601 UTC with milliseconds into out (25 bytes). */
 void time_iso8601(int64_t unix_ms, char out[32]);
 int64_t time_now_ms(void);
+/* Microseconds of a monotonic clock, for durations. */
+int64_t time_mono_us(void);
 /* Parses PostgreSQL's timestamptz text (ISO style, UTC session) to ms. */
 int time_parse_pg(const char *s, int64_t *unix_ms);
 
@@ -1186,7 +1188,7 @@ enum db_status runtime_resolve_one(struct arena *a, const char *org_id, const ch
  * read BEFORE the PostgreSQL reads whose result is put; a get hits only
  * for the same gen (0: never). runtime_key_get also requires the cached
  * expires_at / revoked_at to be ahead of now_ms, and the entry younger
- * than a minute; k's strings live in the cache until the next put. */
+ * than ten minutes; k's strings live in the cache until the next put. */
 int runtime_key_get(const char *presented, uint64_t gen, int64_t now_ms, struct apikey *k);
 void runtime_key_put(const char *presented, uint64_t gen, int64_t now_ms, const struct apikey *k);
 struct runtime_cached {

@@ -8,6 +8,9 @@
 
 #include "shush.h"
 
+static int64_t iso_secs = INT64_MIN;
+static char iso_head[32]; /* YYYY-MM-DDTHH:MM:SS of iso_secs */
+
 void
 time_iso8601(int64_t unix_ms, char out[32])
 {
@@ -20,15 +23,37 @@ time_iso8601(int64_t unix_ms, char out[32])
 		ms += 1000;
 		secs -= 1;
 	}
-	t = (time_t)secs;
-	if (gmtime_r(&t, &tm) == NULL) {
-		snprintf(out, 32, "1970-01-01T00:00:00.000Z");
-		return;
+	/* The date and time of day change once a second: formatted then, and
+	 * the milliseconds written by hand (every log line and audit record
+	 * stamps one). */
+	if (secs != iso_secs) {
+		t = (time_t)secs;
+		if (gmtime_r(&t, &tm) == NULL) {
+			snprintf(out, 32, "1970-01-01T00:00:00.000Z");
+			return;
+		}
+		/* Bounded fields keep the compiler's length analysis happy. */
+		snprintf(iso_head, sizeof(iso_head), "%04d-%02d-%02dT%02d:%02d:%02d",
+			 (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100, tm.tm_mday % 100,
+			 tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100);
+		iso_secs = secs;
 	}
-	/* Bounded fields keep the compiler's length analysis happy. */
-	snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (tm.tm_year + 1900) % 10000,
-		 (tm.tm_mon + 1) % 100, tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100,
-		 tm.tm_sec % 100, (int)ms % 1000);
+	memcpy(out, iso_head, 19);
+	out[19] = '.';
+	out[20] = (char)('0' + ms / 100);
+	out[21] = (char)('0' + ms / 10 % 10);
+	out[22] = (char)('0' + ms % 10);
+	out[23] = 'Z';
+	out[24] = '\0';
+}
+
+int64_t
+time_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 int64_t
