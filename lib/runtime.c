@@ -201,39 +201,46 @@ runtime_resolve_one(struct arena *a, const char *org_id, const char *project_id,
 
 /* ------------------------------------------------------------------ cache */
 /*
- * The per-worker warm path (issue 5). Two direct-mapped tables, private to
- * the worker process: key hash -> authenticated environment key, and
- * (environment id, format) -> rendered body, ETag and item count. Every
+ * The per-worker warm path (issue 5). Two set-associative tables (4 ways,
+ * least recently used out), private to the worker process: key hash ->
+ * authenticated environment key (32,768 entries, so 10k keys of a busy
+ * host all stay warm), and (environment id, format) -> rendered body, ETag
+ * and item count (4,096 entries within RUNTIME_BODY_BUDGET bytes). Every
  * entry carries the world generation (runtime_world_load) that was read
  * BEFORE the PostgreSQL reads that filled it; a hit needs that generation
  * to equal the current one, so any write committed before the current
  * value was published invalidates it. A key entry is also checked against
  * its expires_at / revoked_at with the clock (a grace or an expiry runs out
- * with no write), and is trusted at most RUNTIME_KEY_TTL_MS so lastUsedAt
- * keeps being stamped (once a minute, by the miss's query). Generation 0
- * (no shared memory) disables both tables.
+ * with no write), and is trusted at most RUNTIME_KEY_TTL_MS (10 minutes:
+ * a safety net, invalidation is the generation's job). lastUsedAt of a
+ * key served from here is stamped by shush-worker from the audit spool.
+ * Generation 0 (no shared memory) disables both tables.
  */
-#define KEY_SLOTS 4096
-#define BODY_SLOTS 1024
-#define RUNTIME_KEY_TTL_MS 60000
+#define WAYS 4
+#define KEY_SETS 8192
+#define BODY_SETS 1024
+#define RUNTIME_BODY_BUDGET (64L * 1024 * 1024) /* bytes of bodies per worker */
+#define RUNTIME_KEY_TTL_MS 600000
 
 struct key_slot {
 	unsigned char hash[32];
-	uint64_t gen;
+	uint64_t gen, used;
 	int64_t filled_ms, expires_ms, revoked_ms;
 	struct apikey k;
-	char *strings; /* one block the k's fields point into */
+	char *strings; /* one block the k's fields point into; NULL: empty */
 };
 
 struct body_slot {
-	char *env_id;
+	char *env_id; /* NULL: empty */
 	enum runtime_format format;
-	uint64_t gen;
+	uint64_t gen, used;
 	struct runtime_cached c;
 };
 
-static struct key_slot key_slots[KEY_SLOTS];
-static struct body_slot body_slots[BODY_SLOTS];
+static struct key_slot key_slots[KEY_SETS * WAYS];
+static struct body_slot body_slots[BODY_SETS * WAYS];
+static uint64_t lru_clock;
+static size_t body_bytes;
 
 static int64_t
 stamp_ms(const char *iso)
@@ -255,27 +262,26 @@ stamp_ms(const char *iso)
 	return ms;
 }
 
-static unsigned
-slot_of(const unsigned char h[32], unsigned nslots)
-{
-	return ((unsigned)h[0] | (unsigned)h[1] << 8 | (unsigned)h[2] << 16) & (nslots - 1);
-}
-
 int
 runtime_key_get(const char *presented, uint64_t gen, int64_t now_ms, struct apikey *k)
 {
 	unsigned char h[32];
-	struct key_slot *s;
+	struct key_slot *set, *s = NULL;
+	int w;
 
 	if (gen == 0 || !apikeys_format_valid(presented))
 		return 0;
 	crypto_sha256(presented, strlen(presented), h);
-	s = &key_slots[slot_of(h, KEY_SLOTS)];
-	if (s->strings == NULL || s->gen != gen || !crypto_eq(s->hash, h, sizeof(h)))
+	set = &key_slots[(((unsigned)h[0] | (unsigned)h[1] << 8) & (KEY_SETS - 1)) * WAYS];
+	for (w = 0; w < WAYS; w++)
+		if (set[w].strings != NULL && crypto_eq(set[w].hash, h, sizeof(h)))
+			s = &set[w];
+	if (s == NULL || s->gen != gen)
 		return 0;
 	if (now_ms >= s->expires_ms || now_ms >= s->revoked_ms ||
 	    now_ms - s->filled_ms >= RUNTIME_KEY_TTL_MS || now_ms < s->filled_ms)
 		return 0;
+	s->used = ++lru_clock;
 	*k = s->k;
 	return 1;
 }
@@ -302,9 +308,10 @@ runtime_key_put(const char *presented, uint64_t gen, int64_t now_ms, const struc
 				 k->environment, k->user_id, k->name, k->prefix, k->active_org_id,
 				 k->created_at, k->last_used_at, k->expires_at, k->revoked_at};
 	unsigned char h[32];
-	struct key_slot *s;
+	struct key_slot *set, *s = NULL;
 	size_t total = 0, i;
 	char *block, *p;
+	int w;
 
 	if (gen == 0 || k->id == NULL || !apikeys_format_valid(presented))
 		return;
@@ -313,7 +320,21 @@ runtime_key_put(const char *presented, uint64_t gen, int64_t now_ms, const struc
 	if ((block = malloc(total + 1)) == NULL)
 		return;
 	crypto_sha256(presented, strlen(presented), h);
-	s = &key_slots[slot_of(h, KEY_SLOTS)];
+	set = &key_slots[(((unsigned)h[0] | (unsigned)h[1] << 8) & (KEY_SETS - 1)) * WAYS];
+	/* The same key's slot, else an empty one, else the least recently
+	 * used. */
+	for (w = 0; w < WAYS && s == NULL; w++)
+		if (set[w].strings != NULL && crypto_eq(set[w].hash, h, sizeof(h)))
+			s = &set[w];
+	for (w = 0; w < WAYS && s == NULL; w++)
+		if (set[w].strings == NULL)
+			s = &set[w];
+	if (s == NULL) {
+		s = &set[0];
+		for (w = 1; w < WAYS; w++)
+			if (set[w].used < s->used)
+				s = &set[w];
+	}
 	free(s->strings);
 	memset(s, 0, sizeof(*s));
 	p = block;
@@ -334,43 +355,83 @@ runtime_key_put(const char *presented, uint64_t gen, int64_t now_ms, const struc
 	s->strings = block;
 	memcpy(s->hash, h, sizeof(h));
 	s->gen = gen;
+	s->used = ++lru_clock;
 	s->filled_ms = now_ms;
 	s->expires_ms = stamp_ms(k->expires_at);
 	s->revoked_ms = stamp_ms(k->revoked_at);
 }
 
+/* FNV-1a of the environment id and format: placement only (a hit still
+ * compares the id), so nothing here needs to resist collisions. */
 static struct body_slot *
-body_slot(const char *env_id, enum runtime_format f)
+body_set(const char *env_id, enum runtime_format f)
 {
-	unsigned char h[32];
-	char in[128];
-	int n = snprintf(in, sizeof(in), "%s/%d", env_id, (int)f);
+	uint32_t h = 2166136261u;
+	const unsigned char *p;
 
-	crypto_sha256(in, n > 0 && (size_t)n < sizeof(in) ? (size_t)n : 0, h);
-	return &body_slots[slot_of(h, BODY_SLOTS)];
+	for (p = (const unsigned char *)env_id; *p != '\0'; p++)
+		h = (h ^ *p) * 16777619u;
+	h = (h ^ (unsigned)f) * 16777619u;
+	return &body_slots[(h & (BODY_SETS - 1)) * WAYS];
+}
+
+static void
+body_clear(struct body_slot *s)
+{
+	body_bytes -= s->env_id != NULL ? s->c.len : 0;
+	free(s->env_id);
+	free(s->c.body);
+	memset(s, 0, sizeof(*s));
 }
 
 const struct runtime_cached *
 runtime_body_get(const char *env_id, enum runtime_format f, uint64_t gen)
 {
-	struct body_slot *s;
+	struct body_slot *set;
+	int w;
 
 	if (gen == 0 || env_id == NULL)
 		return NULL;
-	s = body_slot(env_id, f);
-	if (s->env_id == NULL || s->gen != gen || s->format != f || strcmp(s->env_id, env_id) != 0)
-		return NULL;
-	return &s->c;
+	set = body_set(env_id, f);
+	for (w = 0; w < WAYS; w++) {
+		struct body_slot *s = &set[w];
+
+		if (s->env_id != NULL && s->format == f && strcmp(s->env_id, env_id) == 0) {
+			if (s->gen != gen)
+				return NULL;
+			s->used = ++lru_clock;
+			return &s->c;
+		}
+	}
+	return NULL;
 }
 
 void
 runtime_body_put(const char *env_id, enum runtime_format f, uint64_t gen, const char *body,
 		 size_t len, const char *etag, size_t count)
 {
-	struct body_slot *s;
+	struct body_slot *set, *s = NULL;
 	char *id, *copy;
+	int w;
 
 	if (gen == 0 || env_id == NULL || strlen(etag) != RUNTIME_ETAG_LEN)
+		return;
+	set = body_set(env_id, f);
+	for (w = 0; w < WAYS && s == NULL; w++)
+		if (set[w].env_id != NULL && set[w].format == f && strcmp(set[w].env_id, env_id) == 0)
+			s = &set[w];
+	for (w = 0; w < WAYS && s == NULL; w++)
+		if (set[w].env_id == NULL)
+			s = &set[w];
+	if (s == NULL) {
+		s = &set[0];
+		for (w = 1; w < WAYS; w++)
+			if (set[w].used < s->used)
+				s = &set[w];
+	}
+	body_clear(s);
+	/* Over the budget the body is served, not kept. */
+	if (body_bytes + len > (size_t)RUNTIME_BODY_BUDGET)
 		return;
 	id = strdup(env_id);
 	copy = malloc(len + 1);
@@ -381,15 +442,13 @@ runtime_body_put(const char *env_id, enum runtime_format f, uint64_t gen, const 
 	}
 	memcpy(copy, body, len);
 	copy[len] = '\0';
-	s = body_slot(env_id, f);
-	free(s->env_id);
-	free(s->c.body);
-	memset(s, 0, sizeof(*s));
 	s->env_id = id;
 	s->format = f;
 	s->gen = gen;
+	s->used = ++lru_clock;
 	s->c.body = copy;
 	s->c.len = len;
 	s->c.count = count;
 	memcpy(s->c.etag, etag, RUNTIME_ETAG_LEN + 1);
+	body_bytes += len;
 }

@@ -245,6 +245,16 @@ static struct db_stmt st_lock = {
 static struct db_stmt st_advance = {
 	"spool_advance",
 	"UPDATE audit_spool SET shipped = $2::bigint, updated_at = now() WHERE name = $1", 2, 0};
+/* lastUsedAt of the environment keys a batch's reads used: the read's own
+ * time, never moving back, and at most once a minute per key like the
+ * authenticating query (the warm path does not stamp it). */
+static struct db_stmt st_last_used = {
+	"spool_last_used",
+	"UPDATE api_key k SET last_used_at = u.at FROM (SELECT id, max(at) AS at FROM "
+	"unnest($1::text[], $2::timestamptz[]) AS x(id, at) GROUP BY id) u "
+	"WHERE k.id = u.id AND (k.last_used_at IS NULL OR "
+	"k.last_used_at < u.at - interval '1 minute')",
+	2, 0};
 static struct db_stmt st_forget = {"spool_forget", "DELETE FROM audit_spool WHERE name = $1", 1,
 				   0};
 
@@ -299,6 +309,41 @@ out:
 	return rc;
 }
 
+static enum db_status
+stamp_last_used(struct arena *a, const struct audit_event *evs, long n)
+{
+	struct db_result r;
+	struct buf ids, ats;
+	const char *p[2];
+	char at[32];
+	long i, k = 0;
+
+	buf_init(&ids, a);
+	buf_init(&ats, a);
+	buf_putc(&ids, '{');
+	buf_putc(&ats, '{');
+	for (i = 0; i < n; i++) {
+		const char *id = evs[i].actor_id;
+
+		/* Key ids are [A-Za-z0-9_-]: nothing to quote in the literal. */
+		if (strcmp(evs[i].actor_type, "apiKey") != 0 || evs[i].at_ms <= 0 || *id == '\0' ||
+		    id[strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")] !=
+			    '\0')
+			continue;
+		time_iso8601(evs[i].at_ms, at);
+		buf_printf(&ids, "%s%s", k > 0 ? "," : "", id);
+		buf_printf(&ats, "%s%s", k > 0 ? "," : "", at);
+		k++;
+	}
+	if (k == 0)
+		return DB_OK;
+	buf_putc(&ids, '}');
+	buf_putc(&ats, '}');
+	p[0] = ids.data;
+	p[1] = ats.data;
+	return db_exec(a, &st_last_used, p, &r);
+}
+
 /* One transaction: the complete lines after the shipped offset, at most a
  * chunk, chained; the offset moved past them. *lines is how many complete
  * lines were consumed (0: nothing complete left). */
@@ -350,6 +395,8 @@ ship_batch(struct arena *a, int fd, const char *name, char *chunk, long *lines, 
 	}
 	used = start;
 	if (nev > 0 && (st = audit_append_many(a, evs, (size_t)nev)) != DB_OK)
+		goto fail;
+	if (nev > 0 && (st = stamp_last_used(a, evs, nev)) != DB_OK)
 		goto fail;
 	snprintf(off, sizeof(off), "%lld", shipped + (long long)used);
 	p[1] = off;

@@ -66,6 +66,11 @@ main(int argc, char **argv)
 		return 2;
 	}
 	setrlimit(RLIMIT_CORE, &nocore);
+	/* Background work yields to request serving on a shared host: under a
+	 * burst of runtime reads the spool absorbs the records and is chained
+	 * as CPU frees up. */
+	if (setpriority(PRIO_PROCESS, 0, 10) < 0)
+		log_msg(LOG_DEBUG, "worker.nice", "could not lower the priority");
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;

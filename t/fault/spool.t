@@ -79,6 +79,11 @@ my $at = psql(sprintf(q{SELECT extract(epoch FROM min(at)) || ' ' || extract(epo
 	FROM audit_event WHERE org_id = %s AND action = 'secret.read'}, sql_quote($org)));
 my ($lo, $hi) = split ' ', $at;
 ok($lo >= $t0 - 1 && $hi <= time + 1, 'at is when the read happened');
+sub last_used { return psql(sprintf(q{SELECT coalesce(extract(epoch FROM last_used_at), 0)
+	FROM api_key WHERE id = %s}, sql_quote($key_id))) }
+# Stamped from the spool at most once a minute: the time of one of these reads.
+ok(last_used() >= $lo - 0.01 && last_used() <= $hi + 0.01,
+	"the key's lastUsedAt is stamped from the spool with a read's time");
 
 # --- shush-worker stopped: reads go on, records wait --------------------
 $s->stop_part('worker');
@@ -88,6 +93,13 @@ is(chained(), $served - 30, 'their records wait in the spool');
 $s->start_part('worker');
 ok(audit_settled(), 'shush-worker back: the spool drains');
 is(chained(), $served, 'nothing lost');
+# Once a minute at most per key: the next stamp is a minute of reads away.
+psql(sprintf(q{UPDATE api_key SET last_used_at = last_used_at - interval '2 minutes'
+	WHERE id = %s}, sql_quote($key_id)));
+my $back = last_used();
+is((reads(3))[0], 3, 'three more reads');
+ok(audit_settled(), 'chained');
+ok(last_used() > $back + 60, 'lastUsedAt moved on with the reads served from the cache');
 
 # --- shush-worker killed while it ships ---------------------------------
 $s->stop_part('worker');

@@ -20,6 +20,74 @@ render(struct arena *a, enum runtime_format f, const struct secret_resolved *ite
 	return b.data;
 }
 
+/* The warm path's tables: 10k keys stay cached, a generation or a
+ * revocation in the past is a miss, bodies come back byte for byte. */
+static void
+cache_tests(void)
+{
+	static char keys[10000][APIKEY_LEN + 1];
+	struct apikey k, got;
+	const struct runtime_cached *c;
+	char etag[RUNTIME_ETAG_LEN + 1];
+	int i, hits = 0;
+	int64_t now = 1764000000000LL;
+
+	memset(&k, 0, sizeof(k));
+	k.id = "key";
+	k.org_id = "org";
+	k.kind = "environment";
+	k.environment_id = "env";
+	for (i = 0; i < 10000; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "%s%0*d", APIKEY_PREFIX,
+			 (int)(APIKEY_LEN - strlen(APIKEY_PREFIX)), i);
+		runtime_key_put(keys[i], 7, now, &k);
+	}
+	for (i = 0; i < 10000; i++)
+		hits += runtime_key_get(keys[i], 7, now + 1, &got);
+	ok(hits >= 9900, "10,000 keys put, %d still cached (>= 9,900)", hits);
+	ok(runtime_key_get(keys[0], 7, now + 1, &got) && strcmp(got.id, "key") == 0 &&
+		   strcmp(got.environment_id, "env") == 0,
+	   "a hit gives the key back");
+	ok(!runtime_key_get(keys[0], 8, now + 1, &got), "another generation: miss");
+	ok(!runtime_key_get(keys[0], 0, now + 1, &got), "generation 0: miss");
+	ok(runtime_key_get(keys[0], 7, now + 60000, &got), "a minute old: hit");
+	ok(!runtime_key_get(keys[0], 7, now + 600000, &got), "ten minutes old: miss");
+	k.revoked_at = "2025-11-24T16:00:00.000Z";
+	runtime_key_put(keys[1], 7, now, &k);
+	ok(!runtime_key_get(keys[1], 7, now + 1, &got), "revoked in the past: miss");
+	k.revoked_at = NULL;
+	k.expires_at = "2999-01-01T00:00:00.000Z";
+	runtime_key_put(keys[2], 7, now, &k);
+	ok(runtime_key_get(keys[2], 7, now + 1, &got), "expiring in the future: hit");
+	ok(!runtime_key_get("shush_nope", 7, now + 1, &got), "a malformed key: miss");
+
+	memset(etag, 'e', sizeof(etag));
+	etag[0] = etag[RUNTIME_ETAG_LEN - 1] = '"';
+	etag[RUNTIME_ETAG_LEN] = '\0';
+	for (i = 0; i < 1000; i++) {
+		char env[32];
+
+		snprintf(env, sizeof(env), "env%d", i);
+		runtime_body_put(env, RUNTIME_DOTENV, 7, "A=1\n", 4, etag, 1);
+	}
+	for (hits = 0, i = 0; i < 1000; i++) {
+		char env[32];
+
+		snprintf(env, sizeof(env), "env%d", i);
+		hits += runtime_body_get(env, RUNTIME_DOTENV, 7) != NULL;
+	}
+	ok(hits >= 990, "1,000 bodies put, %d still cached (>= 990)", hits);
+	c = runtime_body_get("env1", RUNTIME_DOTENV, 7);
+	ok(c != NULL && c->len == 4 && memcmp(c->body, "A=1\n", 4) == 0 && c->count == 1 &&
+		   strcmp(c->etag, etag) == 0,
+	   "a body comes back byte for byte with its ETag and count");
+	ok(runtime_body_get("env1", RUNTIME_JSON, 7) == NULL, "another format: miss");
+	ok(runtime_body_get("env1", RUNTIME_DOTENV, 8) == NULL, "another generation: miss");
+	runtime_body_put("env1", RUNTIME_DOTENV, 8, "A=2\n", 4, etag, 1);
+	c = runtime_body_get("env1", RUNTIME_DOTENV, 8);
+	ok(c != NULL && memcmp(c->body, "A=2\n", 4) == 0, "a put replaces the entry");
+}
+
 int
 main(void)
 {
@@ -89,6 +157,7 @@ main(void)
 	ok(!runtime_etag_match("\"abc", e1), "unterminated: no match");
 	ok(!runtime_etag_match("garbage, more", e1), "garbage: no match");
 	ok(runtime_etag_match(arena_printf(a, "garbage, %s", e1), e1), "garbage, then it");
+	cache_tests();
 	arena_free(a);
 	return done_testing();
 }
