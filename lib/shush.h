@@ -115,6 +115,7 @@ enum config_key {
 	CFG_SMTP_FROM,
 	CFG_DEK_CACHE_SECONDS,
 	CFG_SPOOL_DIR,
+	CFG_SPOOL_CATCHUP_MB,
 	CFG__MAX
 };
 
@@ -960,11 +961,14 @@ int spool_append(const struct audit_event *ev);
 void spool_writer_close(void);
 /* Creates dir (0700) when missing; -1 with a sentence when unusable. */
 int spool_dir_check(const char *dir, char *err, size_t errlen);
-/* Ships every complete record of every spool file in dir into the audit
- * chain (exactly once), deleting files whose writer is gone; *events is
- * how many were chained. Stops early when *stop becomes non-zero. */
-enum db_status spool_ship(struct arena *a, const char *dir, long *events,
+/* Ships complete records of every spool file in dir into the audit chain
+ * (exactly once), at most max_batches transactions per file, deleting
+ * files whose writer is gone once all is in; *events is how many were
+ * chained. Stops early when *stop becomes non-zero. */
+enum db_status spool_ship(struct arena *a, const char *dir, int max_batches, long *events,
 			  volatile const int *stop);
+/* Bytes written to the spool and not chained yet. */
+enum db_status spool_backlog(struct arena *a, const char *dir, long long *bytes);
 
 /* ---------------------------------------------------------------- users */
 /* better-auth's user/session/account tables. Rows returned as strings. */

@@ -412,15 +412,16 @@ fail:
 	return st;
 }
 
-/* Ships one file; deletes it when its writer is gone and all is in. */
+/* Ships one file, at most max_batches transactions of it; deletes it when
+ * its writer is gone and all is in. */
 static enum db_status
 ship_file(struct arena *a, int dfd, const char *name, char *chunk, long *events,
-	  volatile const int *stop)
+	  int max_batches, volatile const int *stop)
 {
 	struct db_result r;
 	const char *p[1] = {name};
-	long lines, n;
-	int fd, writer_gone = 0;
+	long lines = 0, n;
+	int fd, writer_gone = 0, batches = 0;
 	enum db_status st = DB_OK;
 	struct stat sb;
 
@@ -433,7 +434,7 @@ ship_file(struct arena *a, int dfd, const char *name, char *chunk, long *events,
 		*events += n;
 		arena_reset(a);
 		if (lines > 0) {
-			if (stop != NULL && *stop)
+			if ((stop != NULL && *stop) || ++batches >= max_batches)
 				break;
 			continue;
 		}
@@ -485,7 +486,8 @@ is_spool_name(const char *n)
 }
 
 enum db_status
-spool_ship(struct arena *a, const char *dir, long *events, volatile const int *stop)
+spool_ship(struct arena *a, const char *dir, int max_batches, long *events,
+	   volatile const int *stop)
 {
 	DIR *d;
 	struct dirent *e;
@@ -507,9 +509,42 @@ spool_ship(struct arena *a, const char *dir, long *events, volatile const int *s
 			continue;
 		if (stop != NULL && *stop)
 			break;
-		st = ship_file(a, dirfd(d), e->d_name, chunk, events, stop);
+		st = ship_file(a, dirfd(d), e->d_name, chunk, events, max_batches, stop);
 	}
 	free(chunk);
 	closedir(d);
 	return st;
+}
+
+static struct db_stmt st_offsets = {"spool_offsets", "SELECT name, shipped FROM audit_spool",
+				    0, 0};
+
+enum db_status
+spool_backlog(struct arena *a, const char *dir, long long *bytes)
+{
+	struct db_result r;
+	struct stat sb;
+	DIR *d;
+	struct dirent *e;
+	int i;
+	enum db_status st;
+
+	*bytes = 0;
+	if ((st = db_exec(a, &st_offsets, NULL, &r)) != DB_OK)
+		return st;
+	if ((d = opendir(dir)) == NULL)
+		return DB_ERROR;
+	while ((e = readdir(d)) != NULL) {
+		long long shipped = 0;
+
+		if (!is_spool_name(e->d_name) || fstatat(dirfd(d), e->d_name, &sb, 0) < 0)
+			continue;
+		for (i = 0; i < r.rows; i++)
+			if (strcmp(db_get(&r, i, 0), e->d_name) == 0)
+				shipped = strtoll(db_get(&r, i, 1), NULL, 10);
+		if (sb.st_size > shipped)
+			*bytes += sb.st_size - shipped;
+	}
+	closedir(d);
+	return DB_OK;
 }
