@@ -1,7 +1,11 @@
 /* Unit tests for lib/spool.c's record lines: what a worker writes is what
  * shush-worker reads back, client text cannot break out of its field, and
  * a record that does not fit or is incomplete is refused. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../../lib/shush.h"
 #include "tap.h"
@@ -65,6 +69,32 @@ main(void)
 	ok(spool_parse(a, "{\"at\":1,\"org\":\"o\"}", 19, &back) == -1, "an incomplete record: -1");
 	ok(spool_parse(a, "{\"at\":1,\"org\":", 14, &back) == -1, "a torn record: -1");
 	ok(spool_parse(a, "[]", 2, &back) == -1, "not an object: -1");
+	/* spool_dir_check: what shushd check and serve say about the dir. */
+	{
+		char tmpl[] = "/tmp/shush-spool-unit-XXXXXX", path[128], err[256];
+		struct stat st;
+		FILE *f;
+
+		ok(mkdtemp(tmpl) != NULL, "a scratch directory");
+		snprintf(path, sizeof(path), "%s/spool", tmpl);
+		ok(spool_dir_check(path, err, sizeof(err)) == 0, "a missing directory is created");
+		ok(stat(path, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0700,
+		   "mode 0700");
+		ok(spool_dir_check(path, err, sizeof(err)) == 0, "an existing one is fine");
+		snprintf(path, sizeof(path), "%s/file", tmpl);
+		f = fopen(path, "w");
+		if (f != NULL)
+			fclose(f);
+		err[0] = '\0';
+		ok(spool_dir_check(path, err, sizeof(err)) == -1 && strstr(err, "SHUSH_SPOOL_DIR") &&
+			   strstr(err, "not a directory"),
+		   "a file is refused, naming SHUSH_SPOOL_DIR: %s", err);
+		snprintf(path, sizeof(path), "%s/no/such/parent", tmpl);
+		ok(spool_dir_check(path, err, sizeof(err)) == -1 && strstr(err, "cannot be created"),
+		   "an uncreatable one is refused: %s", err);
+		snprintf(path, sizeof(path), "rm -rf '%s'", tmpl);
+		ok(system(path) == 0, "scratch removed");
+	}
 	arena_free(a);
 	return done_testing();
 }
