@@ -322,7 +322,7 @@ auth_apikey(struct request *rq, struct response *rs, const char *kind)
 	/* Environment keys: the worker's cache first (lib/runtime.c). The
 	 * world generation is read before the query whose answer is cached. */
 	if (strcmp(kind, "environment") == 0) {
-		uint64_t gen = runtime_world_load();
+		uint64_t gen = runtime_world_load(), writes = runtime_world_writes();
 		int64_t now = time_now_ms();
 
 		if (!runtime_key_get(presented, gen, now, &k)) {
@@ -331,7 +331,7 @@ auth_apikey(struct request *rq, struct response *rs, const char *kind)
 				return -1;
 			}
 			if (k.id != NULL && strcmp(k.kind, kind) == 0)
-				runtime_key_put(presented, gen, now, &k);
+				runtime_key_put(presented, gen, writes, now, &k);
 		}
 	} else if ((st = apikeys_authenticate(rq->arena, presented, &k)) != DB_OK) {
 		http_db_error(rs, st);

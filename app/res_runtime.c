@@ -8,8 +8,9 @@
  * warm path (issue 5, lib/runtime.c): auth_apikey keeps environment keys
  * in a per-worker cache, and GET /runtime/v1/secrets keeps the rendered
  * body per (environment, format) with its ETag; both are valid only while
- * the host's world generation (one atomic load from shared memory) is the
- * one read before the PostgreSQL reads that filled them. Writers bump it
+ * the host's world generation and the stripe of the key's project (atomic
+ * loads from shared memory) are the ones read before the PostgreSQL reads
+ * that filled them: a write to another project leaves them warm. Writers bump it
  * after COMMIT on their own host before answering (read-your-writes on
  * this host) and NOTIFY shush_runtime for the other hosts' listeners
  * (eventual there). A warm 304 makes no PostgreSQL or Redis round trip;
@@ -157,7 +158,7 @@ res_runtime_secrets(struct request *rq, struct response *rs)
 	const struct apikey *k = &rq->actor.key;
 	const struct runtime_cached *hit;
 	struct all_tx x;
-	uint64_t gen;
+	uint64_t gen, sgen;
 
 	no_store(rs);
 	memset(&x, 0, sizeof(x));
@@ -170,7 +171,8 @@ res_runtime_secrets(struct request *rq, struct response *rs)
 	 * while the world generation (read before any PostgreSQL read of this
 	 * request's miss) has not moved. A hit makes no round trip. */
 	gen = runtime_world_load();
-	hit = runtime_body_get(k->environment_id, x.format, gen);
+	sgen = runtime_world_stripe(k->project_id);
+	hit = runtime_body_get(k->environment_id, x.format, gen, sgen);
 	if (hit != NULL) {
 		memcpy(x.etag, hit->etag, sizeof(x.etag));
 		x.count = hit->count;
@@ -186,8 +188,8 @@ res_runtime_secrets(struct request *rq, struct response *rs)
 	} else {
 		if (tx_run(rq, rs, all_body, &x) < 0)
 			return;
-		runtime_body_put(k->environment_id, x.format, gen, x.body.data, x.body.len, x.etag,
-				 x.count);
+		runtime_body_put(k->environment_id, x.format, gen, sgen, x.body.data, x.body.len,
+				 x.etag, x.count);
 	}
 	if (!x.not_modified && audit_read(rq, rs, "environment", k->environment_id, x.count) < 0)
 		return;

@@ -207,8 +207,13 @@ listener_main(void)
 				break;
 			if (PQconsumeInput(c) == 0)
 				break;
+			/* "p:ID": one project's stripe; "keys": a personal
+			 * token, in no runtime cache; anything else: all. */
 			while ((n = PQnotifies(c)) != NULL) {
-				got = 1;
+				if (strncmp(n->extra, "p:", 2) == 0 && n->extra[2] != '\0')
+					runtime_world_bump_project(n->extra + 2);
+				else if (strcmp(n->extra, "keys") != 0)
+					got = 1;
 				PQfreemem(n);
 			}
 			if (got)

@@ -126,8 +126,9 @@ static struct db_stmt st_bump = {
 	"apikeys_bump",
 	"WITH g AS (UPDATE apikey_generation SET generation = generation + 1 "
 	"RETURNING generation) SELECT generation, pg_notify('" APIKEY_NOTIFY_CHANNEL "', "
-	"generation::text), pg_notify('" RUNTIME_NOTIFY_CHANNEL "', generation::text) FROM g",
-	0, 0};
+	"generation::text), pg_notify('" RUNTIME_NOTIFY_CHANNEL "', "
+	"COALESCE('p:' || $1::text, 'keys')) FROM g",
+	1, 0};
 
 static void
 read_key(const struct db_result *r, int row, struct apikey *k)
@@ -322,7 +323,7 @@ apikeys_revoke(struct arena *a, const char *org_id, const char *project_id, cons
 	if (r.rows == 0)
 		return DB_OK;
 	read_key(&r, 0, k);
-	return apikeys_bump_generation(a);
+	return apikeys_bump_generation(a, project_id);
 }
 
 enum db_status
@@ -338,7 +339,7 @@ apikeys_delete(struct arena *a, const char *org_id, const char *project_id, cons
 	if (db_exec(a, &st_delete, params, &r) != DB_OK)
 		return r.status;
 	*deleted = r.rows > 0;
-	return *deleted ? apikeys_bump_generation(a) : DB_OK;
+	return *deleted ? apikeys_bump_generation(a, project_id) : DB_OK;
 }
 
 enum db_status
@@ -353,7 +354,7 @@ apikeys_delete_user(struct arena *a, const char *user_id, const char *id, int *d
 	if (db_exec(a, &st_delete_user, params, &r) != DB_OK)
 		return r.status;
 	*deleted = r.rows > 0;
-	return *deleted ? apikeys_bump_generation(a) : DB_OK;
+	return *deleted ? apikeys_bump_generation(a, NULL) : DB_OK;
 }
 
 enum db_status
@@ -390,12 +391,14 @@ apikeys_generation(struct arena *a)
 }
 
 enum db_status
-apikeys_bump_generation(struct arena *a)
+apikeys_bump_generation(struct arena *a, const char *project_id)
 {
 	struct db_result r;
+	const char *params[1] = {project_id};
 
-	if (db_exec(a, &st_bump, NULL, &r) != DB_OK)
+	if (db_exec(a, &st_bump, params, &r) != DB_OK)
 		return r.status;
-	db_world_touch();
+	if (project_id != NULL) /* personal tokens are in no runtime cache */
+		db_world_touch_project(project_id);
 	return DB_OK;
 }

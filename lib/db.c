@@ -19,16 +19,20 @@ static int in_tx;
 static int64_t last_fail_ms;
 static uint32_t connects_at_fail;
 
-/* The runtime "world generation" (issue 5): one 64-bit counter in an
- * anonymous shared mapping the master creates before forking, so every
- * worker of this host reads it with one atomic load. A worker that commits
- * a transaction which bumped environment or API key generations increments
- * it right after COMMIT returns, before its response is sent (so the next
- * request on any worker of this host misses its cache: read-your-writes on
- * one host); the master's listener increments it on every NOTIFY
- * shush_runtime (other hosts' writes, eventually). NULL: no cache. */
+/* The runtime world (issue 5): counters in an anonymous shared mapping the
+ * master creates before forking, so every worker of this host reads them
+ * with atomic loads. A worker that commits a transaction which touched the
+ * world (a project's environments or keys, or anything wider) bumps the
+ * project's stripe, or the global generation, right after COMMIT returns,
+ * before its response is sent (so the next request on any worker of this
+ * host misses its cache: read-your-writes on one host); the master's
+ * listener does the same on every NOTIFY shush_runtime (other hosts'
+ * writes, eventually). NULL: no cache. */
 static struct runtime_world *world;
-static int world_pending;
+#define PENDING_MAX 8
+static int world_pending;                  /* a global bump is due */
+static char pending_projects[PENDING_MAX][ID_LEN + 1];
+static int npending;
 
 int
 runtime_world_init(void)
@@ -61,11 +65,48 @@ runtime_world_load(void)
 	return __atomic_load_n(&world->generation, __ATOMIC_ACQUIRE);
 }
 
+/* FNV-1a of the id: which stripe a project's entries hang on. */
+static unsigned
+stripe_of(const char *project_id)
+{
+	uint32_t h = 2166136261u;
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)(project_id != NULL ? project_id : ""); *p != '\0'; p++)
+		h = (h ^ *p) * 16777619u;
+	return h & (RUNTIME_STRIPES - 1);
+}
+
+uint64_t
+runtime_world_stripe(const char *project_id)
+{
+	if (world == NULL)
+		return 0;
+	return __atomic_load_n(&world->stripes[stripe_of(project_id)], __ATOMIC_ACQUIRE);
+}
+
+uint64_t
+runtime_world_writes(void)
+{
+	return world != NULL ? __atomic_load_n(&world->writes, __ATOMIC_ACQUIRE) : 0;
+}
+
 void
 runtime_world_bump(void)
 {
 	if (world != NULL)
 		__atomic_add_fetch(&world->generation, 1, __ATOMIC_SEQ_CST);
+}
+
+void
+runtime_world_bump_project(const char *project_id)
+{
+	if (world == NULL)
+		return;
+	/* The stripe first: a fill that reads writes after this sees it
+	 * moved, one that read it before finds its stripe changed. */
+	__atomic_add_fetch(&world->stripes[stripe_of(project_id)], 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&world->writes, 1, __ATOMIC_SEQ_CST);
 }
 
 void
@@ -77,15 +118,43 @@ db_world_touch(void)
 		runtime_world_bump(); /* autocommit: already committed */
 }
 
+void
+db_world_touch_project(const char *project_id)
+{
+	int i;
+
+	if (project_id == NULL) {
+		db_world_touch();
+		return;
+	}
+	if (!in_tx) {
+		runtime_world_bump_project(project_id);
+		return;
+	}
+	for (i = 0; i < npending; i++)
+		if (strcmp(pending_projects[i], project_id) == 0)
+			return;
+	if (npending == PENDING_MAX || strlen(project_id) > ID_LEN) {
+		world_pending = 1; /* too many to list: everything */
+		return;
+	}
+	memcpy(pending_projects[npending++], project_id, strlen(project_id) + 1);
+}
+
 /* At the end of a transaction that touched the world: committed or not,
  * one more increment only costs the caches a miss. */
 static void
 world_settle(void)
 {
-	if (world_pending) {
-		world_pending = 0;
+	int i;
+
+	if (world_pending)
 		runtime_world_bump();
-	}
+	else
+		for (i = 0; i < npending; i++)
+			runtime_world_bump_project(pending_projects[i]);
+	world_pending = 0;
+	npending = 0;
 }
 
 /* After a failed connect, callers get DB_UNAVAILABLE at once for a short

@@ -269,7 +269,7 @@ static struct db_stmt st_env_bump = {
 	"environments_bump",
 	"WITH u AS (UPDATE environment SET generation = generation + 1 "
 	"WHERE org_id = $1 AND project_id = $2 RETURNING id) "
-	"SELECT (SELECT count(*) FROM u), pg_notify('" RUNTIME_NOTIFY_CHANNEL "', $2::text)",
+	"SELECT (SELECT count(*) FROM u), pg_notify('" RUNTIME_NOTIFY_CHANNEL "', 'p:' || $2)",
 	2, 0};
 
 /* The key space is shared with other advisory locks: a collision only
@@ -556,7 +556,7 @@ environments_bump_generation(struct arena *a, const char *org_id, const char *pr
 
 	if (db_exec(a, &st_env_bump, params, &r) != DB_OK)
 		return r.status;
-	db_world_touch();
+	db_world_touch_project(project_id);
 	return DB_OK;
 }
 

@@ -206,10 +206,11 @@ runtime_resolve_one(struct arena *a, const char *org_id, const char *project_id,
  * authenticated environment key (32,768 entries, so 10k keys of a busy
  * host all stay warm), and (environment id, format) -> rendered body, ETag
  * and item count (4,096 entries within RUNTIME_BODY_BUDGET bytes). Every
- * entry carries the world generation (runtime_world_load) that was read
- * BEFORE the PostgreSQL reads that filled it; a hit needs that generation
- * to equal the current one, so any write committed before the current
- * value was published invalidates it. A key entry is also checked against
+ * entry carries the world generation (runtime_world_load) and its
+ * project's stripe (runtime_world_stripe) as read BEFORE the PostgreSQL
+ * reads that filled it; a hit needs both to equal the current ones, so a
+ * write committed before either was published invalidates it, and a
+ * write to another project (another stripe) does not. A key entry is also checked against
  * its expires_at / revoked_at with the clock (a grace or an expiry runs out
  * with no write), and is trusted at most RUNTIME_KEY_TTL_MS (10 minutes:
  * a safety net, invalidation is the generation's job). lastUsedAt of a
@@ -224,7 +225,7 @@ runtime_resolve_one(struct arena *a, const char *org_id, const char *project_id,
 
 struct key_slot {
 	unsigned char hash[32];
-	uint64_t gen, used;
+	uint64_t gen, sgen, used; /* sgen: the stripe of k.project_id */
 	int64_t filled_ms, expires_ms, revoked_ms;
 	struct apikey k;
 	char *strings; /* one block the k's fields point into; NULL: empty */
@@ -233,7 +234,7 @@ struct key_slot {
 struct body_slot {
 	char *env_id; /* NULL: empty */
 	enum runtime_format format;
-	uint64_t gen, used;
+	uint64_t gen, sgen, used;
 	struct runtime_cached c;
 };
 
@@ -241,6 +242,30 @@ static struct key_slot key_slots[KEY_SETS * WAYS];
 static struct body_slot body_slots[BODY_SETS * WAYS];
 static uint64_t lru_clock;
 static size_t body_bytes;
+
+/* Where a put goes in its set: the same entry's way, else an empty one,
+ * else the least recently used. */
+struct way {
+	int same, empty;
+	uint64_t used;
+};
+
+static int
+pick_way(const struct way way[WAYS])
+{
+	int w, best = 0;
+
+	for (w = 0; w < WAYS; w++)
+		if (way[w].same)
+			return w;
+	for (w = 0; w < WAYS; w++)
+		if (way[w].empty)
+			return w;
+	for (w = 1; w < WAYS; w++)
+		if (way[w].used < way[best].used)
+			best = w;
+	return best;
+}
 
 static int64_t
 stamp_ms(const char *iso)
@@ -276,7 +301,7 @@ runtime_key_get(const char *presented, uint64_t gen, int64_t now_ms, struct apik
 	for (w = 0; w < WAYS; w++)
 		if (set[w].strings != NULL && crypto_eq(set[w].hash, h, sizeof(h)))
 			s = &set[w];
-	if (s == NULL || s->gen != gen)
+	if (s == NULL || s->gen != gen || s->sgen != runtime_world_stripe(s->k.project_id))
 		return 0;
 	if (now_ms >= s->expires_ms || now_ms >= s->revoked_ms ||
 	    now_ms - s->filled_ms >= RUNTIME_KEY_TTL_MS || now_ms < s->filled_ms)
@@ -302,18 +327,24 @@ copy_field(char **p, const char *v)
 }
 
 void
-runtime_key_put(const char *presented, uint64_t gen, int64_t now_ms, const struct apikey *k)
+runtime_key_put(const char *presented, uint64_t gen, uint64_t writes, int64_t now_ms,
+		const struct apikey *k)
 {
 	const char *const f[] = {k->id, k->org_id, k->kind, k->project_id, k->environment_id,
 				 k->environment, k->user_id, k->name, k->prefix, k->active_org_id,
 				 k->created_at, k->last_used_at, k->expires_at, k->revoked_at};
 	unsigned char h[32];
-	struct key_slot *set, *s = NULL;
+	struct key_slot *set, *s;
+	struct way way[WAYS];
 	size_t total = 0, i;
 	char *block, *p;
 	int w;
 
 	if (gen == 0 || k->id == NULL || !apikeys_format_valid(presented))
+		return;
+	/* The key's project was unknown before the query: if any project's
+	 * stripe moved since, this answer may predate a change to it. */
+	if (runtime_world_writes() != writes)
 		return;
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		total += f[i] != NULL ? strlen(f[i]) + 1 : 0;
@@ -321,20 +352,12 @@ runtime_key_put(const char *presented, uint64_t gen, int64_t now_ms, const struc
 		return;
 	crypto_sha256(presented, strlen(presented), h);
 	set = &key_slots[(((unsigned)h[0] | (unsigned)h[1] << 8) & (KEY_SETS - 1)) * WAYS];
-	/* The same key's slot, else an empty one, else the least recently
-	 * used. */
-	for (w = 0; w < WAYS && s == NULL; w++)
-		if (set[w].strings != NULL && crypto_eq(set[w].hash, h, sizeof(h)))
-			s = &set[w];
-	for (w = 0; w < WAYS && s == NULL; w++)
-		if (set[w].strings == NULL)
-			s = &set[w];
-	if (s == NULL) {
-		s = &set[0];
-		for (w = 1; w < WAYS; w++)
-			if (set[w].used < s->used)
-				s = &set[w];
+	for (w = 0; w < WAYS; w++) {
+		way[w].same = set[w].strings != NULL && crypto_eq(set[w].hash, h, sizeof(h));
+		way[w].empty = set[w].strings == NULL;
+		way[w].used = set[w].used;
 	}
+	s = &set[pick_way(way)];
 	free(s->strings);
 	memset(s, 0, sizeof(*s));
 	p = block;
@@ -355,6 +378,7 @@ runtime_key_put(const char *presented, uint64_t gen, int64_t now_ms, const struc
 	s->strings = block;
 	memcpy(s->hash, h, sizeof(h));
 	s->gen = gen;
+	s->sgen = runtime_world_stripe(s->k.project_id);
 	s->used = ++lru_clock;
 	s->filled_ms = now_ms;
 	s->expires_ms = stamp_ms(k->expires_at);
@@ -385,7 +409,7 @@ body_clear(struct body_slot *s)
 }
 
 const struct runtime_cached *
-runtime_body_get(const char *env_id, enum runtime_format f, uint64_t gen)
+runtime_body_get(const char *env_id, enum runtime_format f, uint64_t gen, uint64_t sgen)
 {
 	struct body_slot *set;
 	int w;
@@ -397,7 +421,7 @@ runtime_body_get(const char *env_id, enum runtime_format f, uint64_t gen)
 		struct body_slot *s = &set[w];
 
 		if (s->env_id != NULL && s->format == f && strcmp(s->env_id, env_id) == 0) {
-			if (s->gen != gen)
+			if (s->gen != gen || s->sgen != sgen)
 				return NULL;
 			s->used = ++lru_clock;
 			return &s->c;
@@ -407,28 +431,24 @@ runtime_body_get(const char *env_id, enum runtime_format f, uint64_t gen)
 }
 
 void
-runtime_body_put(const char *env_id, enum runtime_format f, uint64_t gen, const char *body,
-		 size_t len, const char *etag, size_t count)
+runtime_body_put(const char *env_id, enum runtime_format f, uint64_t gen, uint64_t sgen,
+		 const char *body, size_t len, const char *etag, size_t count)
 {
-	struct body_slot *set, *s = NULL;
+	struct body_slot *set, *s;
+	struct way way[WAYS];
 	char *id, *copy;
 	int w;
 
 	if (gen == 0 || env_id == NULL || strlen(etag) != RUNTIME_ETAG_LEN)
 		return;
 	set = body_set(env_id, f);
-	for (w = 0; w < WAYS && s == NULL; w++)
-		if (set[w].env_id != NULL && set[w].format == f && strcmp(set[w].env_id, env_id) == 0)
-			s = &set[w];
-	for (w = 0; w < WAYS && s == NULL; w++)
-		if (set[w].env_id == NULL)
-			s = &set[w];
-	if (s == NULL) {
-		s = &set[0];
-		for (w = 1; w < WAYS; w++)
-			if (set[w].used < s->used)
-				s = &set[w];
+	for (w = 0; w < WAYS; w++) {
+		way[w].same = set[w].env_id != NULL && set[w].format == f &&
+			      strcmp(set[w].env_id, env_id) == 0;
+		way[w].empty = set[w].env_id == NULL;
+		way[w].used = set[w].used;
 	}
+	s = &set[pick_way(way)];
 	body_clear(s);
 	/* Over the budget the body is served, not kept. */
 	if (body_bytes + len > (size_t)RUNTIME_BODY_BUDGET)
@@ -445,6 +465,7 @@ runtime_body_put(const char *env_id, enum runtime_format f, uint64_t gen, const 
 	s->env_id = id;
 	s->format = f;
 	s->gen = gen;
+	s->sgen = sgen;
 	s->used = ++lru_clock;
 	s->c.body = copy;
 	s->c.len = len;

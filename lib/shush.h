@@ -1134,16 +1134,25 @@ enum db_status apikeys_switch_org(struct arena *a, const char *key_id, const cha
  * rotation grace or an expiry runs out with no write at all. */
 long long apikeys_generation(struct arena *a);
 /* Bumps it, inside the caller's transaction, and NOTIFYs
- * APIKEY_NOTIFY_CHANNEL with the new generation (delivered at commit). */
+ * APIKEY_NOTIFY_CHANNEL with the new generation and RUNTIME_NOTIFY_CHANNEL
+ * with the key's project (delivered at commit); project_id NULL for a
+ * personal token, which no runtime cache holds. */
 #define APIKEY_NOTIFY_CHANNEL "shush_apikeys"
-enum db_status apikeys_bump_generation(struct arena *a);
+enum db_status apikeys_bump_generation(struct arena *a, const char *project_id);
 
 /* -------------------------------------------------------------- runtime */
-/* The world generation (lib/db.c): a counter in memory shared by shushd's
- * master, its listener and its workers. Any change to it invalidates every
- * runtime cache entry of this host. listener_up is 1 while the listener
- * holds LISTEN RUNTIME_NOTIFY_CHANNEL. */
+/* The world (lib/db.c): counters in memory shared by shushd's master, its
+ * listener and its workers, that runtime cache entries are checked
+ * against. generation is global: any change invalidates every entry of
+ * this host. stripes[] scope the rest: a write inside a project bumps the
+ * stripe its id hashes to, which invalidates only the entries of the
+ * projects on that stripe. writes counts stripe bumps (a cache fill whose
+ * project is unknown until its query checks it did not move meanwhile).
+ * listener_up is 1 while the listener holds LISTEN RUNTIME_NOTIFY_CHANNEL,
+ * whose payload "p:PROJECT_ID" bumps that project's stripe and anything
+ * else the generation. */
 #define RUNTIME_NOTIFY_CHANNEL "shush_runtime"
+#define RUNTIME_STRIPES 4096
 struct runtime_world {
 	uint64_t generation;
 	uint32_t listener_up;
@@ -1151,6 +1160,8 @@ struct runtime_world {
 	 * backing off after a failed connect tries again as soon as another
 	 * one got through (the server is back). */
 	uint32_t db_connects;
+	uint64_t writes;
+	uint64_t stripes[RUNTIME_STRIPES];
 };
 /* Creates the mapping (the master, before forking); -1 on failure. */
 int runtime_world_init(void);
@@ -1158,11 +1169,18 @@ struct runtime_world *runtime_world(void);
 /* An atomic load of listener_up and one of the counter; 0 (caches off)
  * when there is no mapping or the listener is down. */
 uint64_t runtime_world_load(void);
+/* The stripe of a project, and the count of stripe bumps (0 without a
+ * mapping). */
+uint64_t runtime_world_stripe(const char *project_id);
+uint64_t runtime_world_writes(void);
 void runtime_world_bump(void);
+void runtime_world_bump_project(const char *project_id);
 /* Called by every write that a runtime cache depends on, after its
  * statement (which also pg_notify()s RUNTIME_NOTIFY_CHANNEL): bumps the
- * counter at the end of the current transaction, or at once outside one. */
+ * generation (db_world_touch) or the project's stripe at the end of the
+ * current transaction, or at once outside one. */
 void db_world_touch(void);
+void db_world_touch_project(const char *project_id);
 /* The runtime API's rendering (API.md §6, lib/runtime.c). */
 enum runtime_format { RUNTIME_JSON, RUNTIME_DOTENV, RUNTIME_SHELL, RUNTIME_FORMAT__MAX };
 #define RUNTIME_ETAG_LEN (1 + 64 + 1) /* '"' + hex SHA-256 + '"' */
@@ -1190,20 +1208,26 @@ enum db_status runtime_resolve_one(struct arena *a, const char *org_id, const ch
 				   struct secret_resolved *out);
 /* The per-worker warm path (lib/runtime.c). gen is runtime_world_load()
  * read BEFORE the PostgreSQL reads whose result is put; a get hits only
- * for the same gen (0: never). runtime_key_get also requires the cached
- * expires_at / revoked_at to be ahead of now_ms, and the entry younger
- * than ten minutes; k's strings live in the cache until the next put. */
+ * for the same gen (0: never) and the same stripe of the entry's project.
+ * runtime_key_put takes runtime_world_writes() read before the query too,
+ * and keeps nothing if any stripe moved meanwhile. runtime_key_get also
+ * requires the cached expires_at / revoked_at to be ahead of now_ms, and
+ * the entry younger than ten minutes; k's strings live in the cache until
+ * the next put. */
 int runtime_key_get(const char *presented, uint64_t gen, int64_t now_ms, struct apikey *k);
-void runtime_key_put(const char *presented, uint64_t gen, int64_t now_ms, const struct apikey *k);
+void runtime_key_put(const char *presented, uint64_t gen, uint64_t writes, int64_t now_ms,
+		     const struct apikey *k);
 struct runtime_cached {
 	char *body;
 	size_t len, count;
 	char etag[RUNTIME_ETAG_LEN + 1];
 };
+/* sgen: runtime_world_stripe() of the environment's project, read before
+ * the query (get: now). */
 const struct runtime_cached *runtime_body_get(const char *env_id, enum runtime_format f,
-					      uint64_t gen);
-void runtime_body_put(const char *env_id, enum runtime_format f, uint64_t gen, const char *body,
-		      size_t len, const char *etag, size_t count);
+					      uint64_t gen, uint64_t sgen);
+void runtime_body_put(const char *env_id, enum runtime_format f, uint64_t gen, uint64_t sgen,
+		      const char *body, size_t len, const char *etag, size_t count);
 
 /* --------------------------------------------------------------- device */
 /* The CLI device flow (API.md §8, RFC 8628 semantics; lib/device.c,

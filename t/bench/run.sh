@@ -33,6 +33,7 @@
 #   BENCH_ROUNDS   rounds of baseline + targets   (3)
 #   BENCH_WARMUP   warm-up seconds per target     (2; 0 = none)
 #   BENCH_WARMUP_10K  warm-up seconds of runtime-10k-keys (10)
+#   BENCH_PAUSE    seconds of rest before each wrk run (2)
 #   BENCH_TARGETS  shush targets                  (all of the above; "" = baseline only)
 #   BENCH_URL      bench an already running stack instead of starting one
 #   BENCH_NGINX_CONF  the stack's rendered nginx.conf to mirror (found otherwise)
@@ -49,6 +50,7 @@ CONNS=${BENCH_CONNS:-32}
 THREADS=${BENCH_THREADS:-2}
 ROUNDS=${BENCH_ROUNDS:-3}
 WARMUP=${BENCH_WARMUP:-2}
+PAUSE=${BENCH_PAUSE:-2}
 TARGETS=${BENCH_TARGETS-health me secret-create secret-update export-1000 runtime-10 runtime-100 runtime-1000 runtime-1key runtime-10k-keys}
 RT_CONNS=${BENCH_RT_CONNS:-64}
 STACK=$BIN/bench-stack
@@ -559,6 +561,9 @@ target_url() {
 
 # run_one LABEL ROUND SECONDS
 run_one() {
+	# What the previous target left in flight (a 1,000-secret export
+	# takes a quarter of a second) finishes before this one starts.
+	sleep "$PAUSE"
 	u=$(target_url "$1")
 	c='' lua=$LUA proj='' ids='' keys='' conns=$CONNS
 	case $1 in

@@ -32,15 +32,17 @@ cache_tests(void)
 	int i, hits = 0;
 	int64_t now = 1764000000000LL;
 
+	ok(runtime_world_init() == 0, "the shared counters");
 	memset(&k, 0, sizeof(k));
 	k.id = "key";
 	k.org_id = "org";
 	k.kind = "environment";
+	k.project_id = "projectA";
 	k.environment_id = "env";
 	for (i = 0; i < 10000; i++) {
 		snprintf(keys[i], sizeof(keys[i]), "%s%0*d", APIKEY_PREFIX,
 			 (int)(APIKEY_LEN - strlen(APIKEY_PREFIX)), i);
-		runtime_key_put(keys[i], 7, now, &k);
+		runtime_key_put(keys[i], 7, runtime_world_writes(), now, &k);
 	}
 	for (i = 0; i < 10000; i++)
 		hits += runtime_key_get(keys[i], 7, now + 1, &got);
@@ -53,13 +55,33 @@ cache_tests(void)
 	ok(runtime_key_get(keys[0], 7, now + 60000, &got), "a minute old: hit");
 	ok(!runtime_key_get(keys[0], 7, now + 600000, &got), "ten minutes old: miss");
 	k.revoked_at = "2025-11-24T16:00:00.000Z";
-	runtime_key_put(keys[1], 7, now, &k);
+	runtime_key_put(keys[1], 7, runtime_world_writes(), now, &k);
 	ok(!runtime_key_get(keys[1], 7, now + 1, &got), "revoked in the past: miss");
 	k.revoked_at = NULL;
 	k.expires_at = "2999-01-01T00:00:00.000Z";
-	runtime_key_put(keys[2], 7, now, &k);
+	runtime_key_put(keys[2], 7, runtime_world_writes(), now, &k);
 	ok(runtime_key_get(keys[2], 7, now + 1, &got), "expiring in the future: hit");
 	ok(!runtime_key_get("shush_nope", 7, now + 1, &got), "a malformed key: miss");
+
+	/* Scoped invalidation: a write to another project leaves the entry
+	 * warm, one to its own project does not. */
+	k.expires_at = NULL;
+	runtime_key_put(keys[3], 7, runtime_world_writes(), now, &k);
+	ok(runtime_key_get(keys[3], 7, now + 1, &got), "cached");
+	runtime_world_bump_project("projectB");
+	ok(runtime_world_stripe("projectB") != runtime_world_stripe("projectA") &&
+		   runtime_key_get(keys[3], 7, now + 1, &got),
+	   "another project's write: still a hit");
+	runtime_world_bump_project("projectA");
+	ok(!runtime_key_get(keys[3], 7, now + 1, &got), "its own project's write: miss");
+	{
+		uint64_t w0 = runtime_world_writes();
+
+		runtime_world_bump_project("projectB"); /* during the query */
+		runtime_key_put(keys[4], 7, w0, now, &k);
+		ok(!runtime_key_get(keys[4], 7, now + 1, &got),
+		   "a fill during which any stripe moved is not kept");
+	}
 
 	memset(etag, 'e', sizeof(etag));
 	etag[0] = etag[RUNTIME_ETAG_LEN - 1] = '"';
@@ -68,23 +90,24 @@ cache_tests(void)
 		char env[32];
 
 		snprintf(env, sizeof(env), "env%d", i);
-		runtime_body_put(env, RUNTIME_DOTENV, 7, "A=1\n", 4, etag, 1);
+		runtime_body_put(env, RUNTIME_DOTENV, 7, 0, "A=1\n", 4, etag, 1);
 	}
 	for (hits = 0, i = 0; i < 1000; i++) {
 		char env[32];
 
 		snprintf(env, sizeof(env), "env%d", i);
-		hits += runtime_body_get(env, RUNTIME_DOTENV, 7) != NULL;
+		hits += runtime_body_get(env, RUNTIME_DOTENV, 7, 0) != NULL;
 	}
 	ok(hits >= 990, "1,000 bodies put, %d still cached (>= 990)", hits);
-	c = runtime_body_get("env1", RUNTIME_DOTENV, 7);
+	c = runtime_body_get("env1", RUNTIME_DOTENV, 7, 0);
 	ok(c != NULL && c->len == 4 && memcmp(c->body, "A=1\n", 4) == 0 && c->count == 1 &&
 		   strcmp(c->etag, etag) == 0,
 	   "a body comes back byte for byte with its ETag and count");
-	ok(runtime_body_get("env1", RUNTIME_JSON, 7) == NULL, "another format: miss");
-	ok(runtime_body_get("env1", RUNTIME_DOTENV, 8) == NULL, "another generation: miss");
-	runtime_body_put("env1", RUNTIME_DOTENV, 8, "A=2\n", 4, etag, 1);
-	c = runtime_body_get("env1", RUNTIME_DOTENV, 8);
+	ok(runtime_body_get("env1", RUNTIME_JSON, 7, 0) == NULL, "another format: miss");
+	ok(runtime_body_get("env1", RUNTIME_DOTENV, 8, 0) == NULL, "another generation: miss");
+	ok(runtime_body_get("env1", RUNTIME_DOTENV, 7, 1) == NULL, "another stripe: miss");
+	runtime_body_put("env1", RUNTIME_DOTENV, 8, 0, "A=2\n", 4, etag, 1);
+	c = runtime_body_get("env1", RUNTIME_DOTENV, 8, 0);
 	ok(c != NULL && memcmp(c->body, "A=2\n", 4) == 0, "a put replaces the entry");
 }
 
