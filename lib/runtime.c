@@ -201,11 +201,13 @@ runtime_resolve_one(struct arena *a, const char *org_id, const char *project_id,
 
 /* ------------------------------------------------------------------ cache */
 /*
- * The per-worker warm path (issue 5). Two set-associative tables (4 ways,
+ * The per-worker warm path (issue 5). Two set-associative tables (8 ways,
  * least recently used out), private to the worker process: key hash ->
- * authenticated environment key (32,768 entries, so 10k keys of a busy
- * host all stay warm), and (environment id, format) -> rendered body, ETag
- * and item count (4,096 entries within RUNTIME_BODY_BUDGET bytes). Every
+ * authenticated environment key (65,536 entries: with 10k keys of a busy
+ * host no set overflows, which under LRU and keys taken in turn would
+ * make every key of that set miss every time), and (environment id,
+ * format) -> rendered body, ETag and item count (16,384 entries within
+ * RUNTIME_BODY_BUDGET bytes). Every
  * entry carries the world generation (runtime_world_load) and its
  * project's stripe (runtime_world_stripe) as read BEFORE the PostgreSQL
  * reads that filled it; a hit needs both to equal the current ones, so a
@@ -217,18 +219,23 @@ runtime_resolve_one(struct arena *a, const char *org_id, const char *project_id,
  * key served from here is stamped by shush-worker from the audit spool.
  * Generation 0 (no shared memory) disables both tables.
  */
-#define WAYS 4
-#define KEY_SETS 8192
-#define BODY_SETS 1024
+#define WAYS 8
+#define KEY_SETS 8192  /* x 8 ways: 65,536 keys, 88 bytes a slot */
+#define BODY_SETS 2048 /* x 8 ways: 16,384 bodies */
 #define RUNTIME_BODY_BUDGET (64L * 1024 * 1024) /* bytes of bodies per worker */
 #define RUNTIME_KEY_TTL_MS 600000
 
+/* One allocation: the key and the strings its fields point into. */
+struct key_entry {
+	struct apikey k;
+	char strings[];
+};
+
 struct key_slot {
 	unsigned char hash[32];
-	uint64_t gen, sgen, used; /* sgen: the stripe of k.project_id */
+	uint64_t gen, sgen, used; /* sgen: the stripe of the key's project */
 	int64_t filled_ms, expires_ms, revoked_ms;
-	struct apikey k;
-	char *strings; /* one block the k's fields point into; NULL: empty */
+	struct key_entry *e; /* NULL: empty */
 };
 
 struct body_slot {
@@ -299,15 +306,15 @@ runtime_key_get(const char *presented, uint64_t gen, int64_t now_ms, struct apik
 	crypto_sha256(presented, strlen(presented), h);
 	set = &key_slots[(((unsigned)h[0] | (unsigned)h[1] << 8) & (KEY_SETS - 1)) * WAYS];
 	for (w = 0; w < WAYS; w++)
-		if (set[w].strings != NULL && crypto_eq(set[w].hash, h, sizeof(h)))
+		if (set[w].e != NULL && crypto_eq(set[w].hash, h, sizeof(h)))
 			s = &set[w];
-	if (s == NULL || s->gen != gen || s->sgen != runtime_world_stripe(s->k.project_id))
+	if (s == NULL || s->gen != gen || s->sgen != runtime_world_stripe(s->e->k.project_id))
 		return 0;
 	if (now_ms >= s->expires_ms || now_ms >= s->revoked_ms ||
 	    now_ms - s->filled_ms >= RUNTIME_KEY_TTL_MS || now_ms < s->filled_ms)
 		return 0;
 	s->used = ++lru_clock;
-	*k = s->k;
+	*k = s->e->k;
 	return 1;
 }
 
@@ -335,9 +342,10 @@ runtime_key_put(const char *presented, uint64_t gen, uint64_t writes, int64_t no
 				 k->created_at, k->last_used_at, k->expires_at, k->revoked_at};
 	unsigned char h[32];
 	struct key_slot *set, *s;
+	struct key_entry *e;
 	struct way way[WAYS];
 	size_t total = 0, i;
-	char *block, *p;
+	char *p;
 	int w;
 
 	if (gen == 0 || k->id == NULL || !apikeys_format_valid(presented))
@@ -348,37 +356,38 @@ runtime_key_put(const char *presented, uint64_t gen, uint64_t writes, int64_t no
 		return;
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		total += f[i] != NULL ? strlen(f[i]) + 1 : 0;
-	if ((block = malloc(total + 1)) == NULL)
+	if ((e = malloc(sizeof(*e) + total + 1)) == NULL)
 		return;
 	crypto_sha256(presented, strlen(presented), h);
 	set = &key_slots[(((unsigned)h[0] | (unsigned)h[1] << 8) & (KEY_SETS - 1)) * WAYS];
 	for (w = 0; w < WAYS; w++) {
-		way[w].same = set[w].strings != NULL && crypto_eq(set[w].hash, h, sizeof(h));
-		way[w].empty = set[w].strings == NULL;
+		way[w].same = set[w].e != NULL && crypto_eq(set[w].hash, h, sizeof(h));
+		way[w].empty = set[w].e == NULL;
 		way[w].used = set[w].used;
 	}
 	s = &set[pick_way(way)];
-	free(s->strings);
+	free(s->e);
 	memset(s, 0, sizeof(*s));
-	p = block;
-	s->k.id = copy_field(&p, k->id);
-	s->k.org_id = copy_field(&p, k->org_id);
-	s->k.kind = copy_field(&p, k->kind);
-	s->k.project_id = copy_field(&p, k->project_id);
-	s->k.environment_id = copy_field(&p, k->environment_id);
-	s->k.environment = copy_field(&p, k->environment);
-	s->k.user_id = copy_field(&p, k->user_id);
-	s->k.name = copy_field(&p, k->name);
-	s->k.prefix = copy_field(&p, k->prefix);
-	s->k.active_org_id = copy_field(&p, k->active_org_id);
-	s->k.created_at = copy_field(&p, k->created_at);
-	s->k.last_used_at = copy_field(&p, k->last_used_at);
-	s->k.expires_at = copy_field(&p, k->expires_at);
-	s->k.revoked_at = copy_field(&p, k->revoked_at);
-	s->strings = block;
+	memset(&e->k, 0, sizeof(e->k));
+	p = e->strings;
+	e->k.id = copy_field(&p, k->id);
+	e->k.org_id = copy_field(&p, k->org_id);
+	e->k.kind = copy_field(&p, k->kind);
+	e->k.project_id = copy_field(&p, k->project_id);
+	e->k.environment_id = copy_field(&p, k->environment_id);
+	e->k.environment = copy_field(&p, k->environment);
+	e->k.user_id = copy_field(&p, k->user_id);
+	e->k.name = copy_field(&p, k->name);
+	e->k.prefix = copy_field(&p, k->prefix);
+	e->k.active_org_id = copy_field(&p, k->active_org_id);
+	e->k.created_at = copy_field(&p, k->created_at);
+	e->k.last_used_at = copy_field(&p, k->last_used_at);
+	e->k.expires_at = copy_field(&p, k->expires_at);
+	e->k.revoked_at = copy_field(&p, k->revoked_at);
+	s->e = e;
 	memcpy(s->hash, h, sizeof(h));
 	s->gen = gen;
-	s->sgen = runtime_world_stripe(s->k.project_id);
+	s->sgen = runtime_world_stripe(e->k.project_id);
 	s->used = ++lru_clock;
 	s->filled_ms = now_ms;
 	s->expires_ms = stamp_ms(k->expires_at);
