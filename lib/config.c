@@ -51,7 +51,7 @@ const struct config_def config_defs[CFG__MAX] = {
 	{CFG_SPOOL_DIR, "SHUSH_SPOOL_DIR", CONFIG_STRING, "/var/lib/shush/spool", 0, 0, 1, 200,
 	 "directory of the audit spool: runtime reads' records until shush-worker chains them"},
 	{CFG_SPOOL_CATCHUP_MB, "SHUSH_SPOOL_CATCHUP_MB", CONFIG_INT, "1024", 0, 0, 0, 1048576,
-	 "MiB of unchained spool past which shush-worker chains at full speed on a busy host"},
+	 "MiB of unchained spool past which shush-worker chains at full speed (else paced)"},
 };
 
 static const char *values[CFG__MAX];

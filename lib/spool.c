@@ -38,7 +38,9 @@
 #define SPOOL_SUFFIX ".spool"
 #define SPOOL_ROTATE_BYTES (64L * 1024 * 1024) /* a worker starts a new file past this */
 #define SHIP_CHUNK (1024 * 1024)               /* bytes read per shipping transaction */
-#define SHIP_MAX_EVENTS 2000                    /* events per shipping transaction */
+/* Events per shipping transaction: it holds the org's chain head from its
+ * first insert to its commit, and the org's own writes queue behind it. */
+#define SHIP_MAX_EVENTS 256
 
 /* ----------------------------------------------------------------- writer */
 
@@ -394,9 +396,11 @@ ship_batch(struct arena *a, int fd, const char *name, char *chunk, long *lines, 
 		start = i + 1;
 	}
 	used = start;
-	if (nev > 0 && (st = audit_append_many(a, evs, (size_t)nev)) != DB_OK)
-		goto fail;
+	/* Everything else before the chain heads are locked: they are held
+	 * only for the inserts, the offset and the commit. */
 	if (nev > 0 && (st = stamp_last_used(a, evs, nev)) != DB_OK)
+		goto fail;
+	if (nev > 0 && (st = audit_append_many(a, evs, (size_t)nev)) != DB_OK)
 		goto fail;
 	snprintf(off, sizeof(off), "%lld", shipped + (long long)used);
 	p[1] = off;

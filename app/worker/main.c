@@ -7,7 +7,7 @@
  * in progress finishes and is recorded, then exit 0).
  *
  * Jobs: the audit spool (spool_ship: runtime reads' records chained as
- * they come, looked at every SHIP_TICK_MS when idle, paced on a busy host),
+ * they come, paced, looked at every SHIP_TICK_MS when there are none),
  * and mail (mailer_run_once) about once a second when SMTP_URL is set.
  */
 #include <signal.h>
@@ -22,39 +22,10 @@
 
 #define SHIP_TICK_MS 100 /* an idle spool is looked at this often */
 #define SHIP_BATCHES 1    /* transactions per spool file per tick */
-#define SHIP_PACE 3       /* rest per unit of shipping time, while catching up */
-#define SHIP_IDLE_SHARE 0.25 /* a host this idle is not busy */
+#define SHIP_PACE 3       /* rest per unit of shipping time */
 #define MAIL_EVERY 10     /* ticks */
 
 static volatile sig_atomic_t stop;
-
-/* The share of the host's CPU time that was idle since the last call
- * (/proc/stat), 1.0 when unknown: shipping rests only on a busy host. */
-static double
-host_idle_share(void)
-{
-	static unsigned long long last_idle, last_total;
-	unsigned long long v[10] = {0}, idle, total = 0;
-	double share = 1.0;
-	FILE *f = fopen("/proc/stat", "r");
-	int i, n;
-
-	if (f == NULL)
-		return 1.0;
-	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
-		   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
-	fclose(f);
-	if (n < 5)
-		return 1.0;
-	for (i = 0; i < 8; i++) /* guest time is already in user */
-		total += v[i];
-	idle = v[3] + v[4];
-	if (last_total != 0 && total > last_total)
-		share = (double)(idle - last_idle) / (double)(total - last_total);
-	last_idle = idle;
-	last_total = total;
-	return share;
-}
 static volatile int stop_flag; /* what spool_ship watches */
 
 static void
@@ -137,15 +108,14 @@ main(int argc, char **argv)
 		if (shipped > 0) {
 			log_msg(LOG_DEBUG, "worker.spool_shipped", "%ld runtime read(s) chained",
 				shipped);
-			/* On a busy host (under SHIP_IDLE_SHARE idle), rest
-			 * SHIP_PACE times as long as the batch took, so chaining
-			 * (and PostgreSQL's share of it) takes at most a quarter
-			 * of a core from request serving during a burst; the
-			 * spool absorbs the rest. Idle CPU, or a backlog past
-			 * SHUSH_SPOOL_CATCHUP_MB: no rest. */
-			if (host_idle_share() >= SHIP_IDLE_SHARE ||
-			    (spool_backlog(a, config_str(CFG_SPOOL_DIR), &backlog) == DB_OK &&
-			     backlog > config_int(CFG_SPOOL_CATCHUP_MB) * 1024LL * 1024))
+			/* Paced: rest SHIP_PACE times as long as the batch took,
+			 * so that chaining (and its PostgreSQL backend) takes
+			 * about a quarter of a core from serving and the org's
+			 * own writes get its chain head most of the time; the
+			 * spool absorbs bursts. Past SHUSH_SPOOL_CATCHUP_MB of
+			 * backlog: no rest. */
+			if (spool_backlog(a, config_str(CFG_SPOOL_DIR), &backlog) == DB_OK &&
+			    backlog > config_int(CFG_SPOOL_CATCHUP_MB) * 1024LL * 1024)
 				busy = 0;
 			else
 				busy *= SHIP_PACE;
