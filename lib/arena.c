@@ -356,3 +356,30 @@ arena_clean_text(struct arena *a, const char *s, size_t max)
 	out[o] = '\0';
 	return out;
 }
+
+size_t
+json_escape_into(char *out, size_t pos, size_t cap, const char *s, int *cut)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (; *s != '\0' && pos + 8 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			out[pos++] = '\\';
+			out[pos++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			out[pos++] = '\\';
+			out[pos++] = 'u';
+			out[pos++] = '0';
+			out[pos++] = '0';
+			out[pos++] = hex[c >> 4];
+			out[pos++] = hex[c & 15];
+		} else {
+			out[pos++] = (char)c;
+		}
+	}
+	if (*s != '\0' && cut != NULL)
+		*cut = 1;
+	return pos;
+}

@@ -38,32 +38,6 @@ log_set_request_id(const char *id)
 	snprintf(request_id, sizeof(request_id), "%s", id);
 }
 
-/* Appends a JSON-escaped string into a fixed line, truncating safely. */
-static size_t
-put_escaped(char *out, size_t pos, size_t cap, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (; *s != '\0' && pos + 8 < cap; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			out[pos++] = '\\';
-			out[pos++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f) {
-			out[pos++] = '\\';
-			out[pos++] = 'u';
-			out[pos++] = '0';
-			out[pos++] = '0';
-			out[pos++] = hex[c >> 4];
-			out[pos++] = hex[c & 15];
-		} else {
-			out[pos++] = (char)c;
-		}
-	}
-	return pos;
-}
-
 static size_t
 put_raw(char *out, size_t pos, size_t cap, const char *s)
 {
@@ -105,16 +79,16 @@ head(char *line, size_t cap, enum log_level l, const char *event)
 	pos = put_raw(line, pos, cap, "\",\"level\":\"");
 	pos = put_raw(line, pos, cap, level_names[l]);
 	pos = put_raw(line, pos, cap, "\",\"program\":\"");
-	pos = put_escaped(line, pos, cap, program);
+	pos = json_escape_into(line, pos, cap, program, NULL);
 	pos = put_raw(line, pos, cap, "\",\"pid\":");
 	pos = put_raw(line, pos, cap, pid);
 	if (request_id[0] != '\0') {
 		pos = put_raw(line, pos, cap, ",\"reqId\":\"");
-		pos = put_escaped(line, pos, cap, request_id);
+		pos = json_escape_into(line, pos, cap, request_id, NULL);
 		pos = put_raw(line, pos, cap, "\"");
 	}
 	pos = put_raw(line, pos, cap, ",\"event\":\"");
-	pos = put_escaped(line, pos, cap, event);
+	pos = json_escape_into(line, pos, cap, event, NULL);
 	pos = put_raw(line, pos, cap, "\"");
 	return pos;
 }
@@ -134,7 +108,7 @@ log_msg(enum log_level l, const char *event, const char *fmt, ...)
 	va_end(ap);
 	pos = head(line, sizeof(line), l, event);
 	pos = put_raw(line, pos, sizeof(line), ",\"msg\":\"");
-	pos = put_escaped(line, pos, sizeof(line), msg);
+	pos = json_escape_into(line, pos, sizeof(line), msg, NULL);
 	pos = put_raw(line, pos, sizeof(line), "\"");
 	emit(line, pos);
 }
@@ -151,11 +125,12 @@ log_access(const char *method, const char *path, int status, int64_t us, size_t 
 		return;
 	pos = head(line, sizeof(line), LOG_INFO, "request");
 	pos = put_raw(line, pos, sizeof(line), ",\"method\":\"");
-	pos = put_escaped(line, pos, sizeof(line), method != NULL ? method : "");
+	pos = json_escape_into(line, pos, sizeof(line), method != NULL ? method : "", NULL);
 	pos = put_raw(line, pos, sizeof(line), "\",\"path\":\"");
-	pos = put_escaped(line, pos, sizeof(line), path != NULL ? path : "");
+	pos = json_escape_into(line, pos, sizeof(line), path != NULL ? path : "", NULL);
 	pos = put_raw(line, pos, sizeof(line), "\",\"remoteAddr\":\"");
-	pos = put_escaped(line, pos, sizeof(line), remote_addr != NULL ? remote_addr : "");
+	pos = json_escape_into(line, pos, sizeof(line), remote_addr != NULL ? remote_addr : "",
+			       NULL);
 	if (us < 0)
 		us = 0;
 	snprintf(num, sizeof(num), "\",\"status\":%d,\"ms\":%lld.%03lld,\"bytes\":%zu", status,

@@ -162,9 +162,7 @@ runtime_resolve_one(struct arena *a, const char *org_id, const char *project_id,
 	for (i = 0; i < n; i++) {
 		/* Ids come from PostgreSQL; still, nothing but [A-Za-z0-9_-]
 		 * goes into the array literal. */
-		if (order[i].id == NULL || order[i].id[0] == '\0' ||
-		    order[i].id[strspn(order[i].id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrs"
-						    "tuvwxyz0123456789_-")] != '\0')
+		if (!id_plausible(order[i].id))
 			return DB_INVALID;
 		buf_printf(&ids, "%s%s", i > 0 ? "," : "", order[i].id);
 	}

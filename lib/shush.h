@@ -53,6 +53,11 @@ void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) SHUSH_PRINTF(2, 3);
 /* Appends s as a JSON string literal, quotes included. */
 void buf_json_string(struct buf *b, const char *s, size_t n);
+/* The same into a fixed line (log lines, spool records): appends s
+ * escaped at out[pos], leaving room for 8 more bytes, and returns the new
+ * position; a string that does not fit is cut there, and *cut (when not
+ * NULL) set to 1. */
+size_t json_escape_into(char *out, size_t pos, size_t cap, const char *s, int *cut);
 
 /* ------------------------------------------------------------------ jcs */
 /* RFC 8785 canonical JSON of a cJSON value (declared as void * so this

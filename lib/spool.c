@@ -75,27 +75,16 @@ line_puts(struct line *l, const char *s)
 static void
 line_field(struct line *l, const char *name, const char *v)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p;
+	int cut = 0;
 
 	if (v == NULL)
 		return;
 	line_puts(l, ",\"");
 	line_puts(l, name);
 	line_puts(l, "\":\"");
-	for (p = (const unsigned char *)v; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\') {
-			char e[2] = {'\\', (char)*p};
-
-			line_put(l, e, 2);
-		} else if (*p < 0x20) {
-			char e[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
-
-			line_put(l, e, 6);
-		} else {
-			line_put(l, (const char *)p, 1);
-		}
-	}
+	if (!l->overflow)
+		l->len = json_escape_into(l->p, l->len, l->cap, v, &cut);
+	l->overflow |= cut;
 	line_put(l, "\"", 1);
 }
 
@@ -328,9 +317,8 @@ stamp_last_used(struct arena *a, const struct audit_event *evs, long n)
 		const char *id = evs[i].actor_id;
 
 		/* Key ids are [A-Za-z0-9_-]: nothing to quote in the literal. */
-		if (strcmp(evs[i].actor_type, "apiKey") != 0 || evs[i].at_ms <= 0 || *id == '\0' ||
-		    id[strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")] !=
-			    '\0')
+		if (strcmp(evs[i].actor_type, "apiKey") != 0 || evs[i].at_ms <= 0 ||
+		    !id_plausible(id))
 			continue;
 		time_iso8601(evs[i].at_ms, at);
 		buf_printf(&ids, "%s%s", k > 0 ? "," : "", id);
